@@ -15,6 +15,7 @@ export class ByteReader {
   private waiter: (() => void) | undefined;
   private ended: Error | undefined;
   private readonly onData = (chunk: Buffer) => {
+    if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.wake();
   };
@@ -68,7 +69,7 @@ export class ByteReader {
   async wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.available > 0) return;
     if (this.ended) throw this.ended;
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw cancelled(signal);
     await new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -77,7 +78,7 @@ export class ByteReader {
       };
       const onAbort = () => {
         done();
-        reject(signal?.reason instanceof Error ? signal.reason : new CancelledError('The transfer was cancelled.'));
+        reject(cancelled(signal!));
       };
       const timer = setTimeout(() => {
         done();
@@ -106,4 +107,8 @@ export class ByteReader {
   private wake(): void {
     this.waiter?.();
   }
+}
+
+function cancelled(signal: AbortSignal): CancelledError {
+  return new CancelledError('The transfer was cancelled.', {}, { cause: signal.reason });
 }

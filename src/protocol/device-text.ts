@@ -1,0 +1,42 @@
+/**
+ * Collects the text a receiver prints between protocol bytes (banners, application logs,
+ * its reasons for failing) and hands it on line by line, so that failures can quote the
+ * device's own words instead of "expected ACK, got 'S'".
+ */
+
+/** How much recent text to keep for error messages. */
+const RECENT_TEXT_LIMIT = 4096;
+/** A line longer than this is handed on anyway (binary noise has no line breaks). */
+const MAX_LINE_BYTES = 512;
+
+export class DeviceTextCollector {
+  private line: number[] = [];
+  private recentText = '';
+
+  constructor(private readonly onLine: (text: string) => void) {}
+
+  add(byte: number): void {
+    if (byte === 0x0a) {
+      this.flush();
+      return;
+    }
+    if (byte === 0x0d) return;
+    this.line.push(byte);
+    if (this.line.length >= MAX_LINE_BYTES) this.flush();
+  }
+
+  /** Hands on a partial line. */
+  flush(): void {
+    if (this.line.length === 0) return;
+    const text = Buffer.from(this.line).toString('utf8').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+    this.line = [];
+    if (!text.trim()) return;
+    this.recentText = (this.recentText + text + '\n').slice(-RECENT_TEXT_LIMIT);
+    this.onLine(text);
+  }
+
+  /** Complete lines received so far (the latest RECENT_TEXT_LIMIT characters). */
+  get recent(): string {
+    return this.recentText;
+  }
+}

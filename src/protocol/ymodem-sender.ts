@@ -1,0 +1,385 @@
+/**
+ * The YMODEM sender state machine. It knows nothing of serial ports: it writes to and reads
+ * from any duplex byte stream, and reports progress through a typed event callback.
+ */
+import type { Duplex } from 'node:stream';
+import { CancelledError, DisconnectedError, InputError, SerialFlashError, TransferError } from '../errors.js';
+import {
+  type BlockSize,
+  type Checksum,
+  type FileInfo,
+  encodeBlock,
+  encodeEndOfBatchBlock,
+  encodeHeaderBlock,
+} from './blocks.js';
+import { ByteReader, TIMED_OUT } from './byte-reader.js';
+import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
+import { DeviceTextCollector } from './device-text.js';
+
+/** Reads the file being sent; short reads only at the end. */
+export interface BlockSource extends FileInfo {
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export type SenderPhase = 'start' | 'header' | 'data' | 'eot' | 'end';
+
+export type SenderEvent =
+  | { type: 'receiver-ready'; checksum: Checksum; silent: boolean }
+  | { type: 'progress'; block: number; bytesAcknowledged: number; totalBytes: number }
+  | { type: 'retry'; phase: SenderPhase; block: number; attempt: number; reason: RetryReason }
+  | { type: 'device-text'; text: string }
+  | { type: 'phase'; phase: SenderPhase };
+
+export type RetryReason = 'nak' | 'timeout' | 'crc-request';
+
+export interface SenderTiming {
+  /** How long to wait for the receiver's first `C`/NAK. lrzsz `rb` asks every 10 s at most. */
+  startTimeoutMs: number;
+  /** How long to wait for the answer to a block. lrzsz uses 10 s. */
+  responseTimeoutMs: number;
+  /** How long to wait for the header's ACK: receivers erase flash before answering. */
+  headerAckTimeoutMs: number;
+  /** How long to wait for the final ACK: Particle 0.6.1+ validates the image first. */
+  finalAckTimeoutMs: number;
+  /**
+   * After an ACKed (non-standard) first EOT, how long a `C` may take before we send the
+   * end-of-batch block anyway. Particle devices send none.
+   */
+  eotGraceMs: number;
+  /** Quiet time that turns a lone `C`/NAK into a request rather than a letter of text. */
+  requestQuietMs: number;
+  /** How long to keep reading the text a receiver prints after it cancels. */
+  abortTextMs: number;
+  /** Added to every wait per byte written, for slow lines (0 when unknown). */
+  msPerByte: number;
+}
+
+export interface SenderOptions extends Partial<SenderTiming> {
+  blockSize?: BlockSize;
+  /** Attempts per block after the first, before giving up. */
+  retries?: number;
+  /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
+  silentStart?: boolean;
+  /**
+   * Particle/Spark dialect: the receiver NAKs a duplicate, so a NAK answering a block re-sent
+   * after a lost ACK means the first copy was stored.
+   */
+  nakOnDuplicate?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: SenderEvent) => void;
+}
+
+export const DEFAULT_RETRIES = 10; // lrzsz's per-block limit
+export const DEFAULT_TIMING: SenderTiming = {
+  startTimeoutMs: 60_000,
+  responseTimeoutMs: 10_000,
+  headerAckTimeoutMs: 10_000,
+  finalAckTimeoutMs: 10_000,
+  eotGraceMs: 1_000,
+  requestQuietMs: 30,
+  abortTextMs: 300,
+  msPerByte: 0,
+};
+
+/** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
+const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** How long a second CAN may take to follow the first before the first counts as noise. */
+const SECOND_CAN_MS = 1_000;
+
+export interface SendResult {
+  bytes: number;
+  blocks: number;
+  retries: number;
+  checksum: Checksum;
+  /** True when the receiver ACKed the first EOT (Particle dialect). */
+  firstEotAcked: boolean;
+}
+
+type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout';
+
+/** Sends one file. Create one sender per transfer. */
+export class YmodemSender {
+  private readonly timing: SenderTiming;
+  private readonly blockSize: BlockSize;
+  private readonly retries: number;
+  private readonly reader: ByteReader;
+  private readonly text: DeviceTextCollector;
+  private checksum: Checksum = 'crc16';
+  private phase: SenderPhase = 'start';
+  private block = 0;
+  private acknowledged = 0;
+  private retryCount = 0;
+  private totalBytes = 0;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly options: SenderOptions = {},
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...definedOnly(options) };
+    this.blockSize = options.blockSize ?? 1024;
+    this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.reader = new ByteReader(stream);
+    this.text = new DeviceTextCollector((text) => this.emit({ type: 'device-text', text }));
+  }
+
+  /** Everything the receiver printed that was not protocol, most recent last. */
+  get deviceText(): string {
+    return this.text.recent;
+  }
+
+  /**
+   * Sends `source`. Resolves only after the receiver acknowledged the end-of-batch block.
+   * On failure or cancellation, sends CAN CAN at a block boundary and throws.
+   */
+  async send(source: BlockSource): Promise<SendResult> {
+    this.totalBytes = source.size;
+    if (source.size <= 0) {
+      // An empty image "downloaded successfully" is how the seed thread's device lost its firmware.
+      throw new InputError('FILE_EMPTY', `${source.name} is empty (0 bytes); nothing was sent — did the build fail?`);
+    }
+    try {
+      const silent = await this.awaitReceiver();
+      this.emit({ type: 'receiver-ready', checksum: this.checksum, silent });
+      this.setPhase('header');
+      await this.sendBlock(encodeHeaderBlock(source, this.checksum), this.timing.headerAckTimeoutMs);
+      await this.awaitCrcRequestAfterHeader();
+      this.setPhase('data');
+      await this.sendData(source);
+      this.setPhase('eot');
+      const firstEotAcked = await this.sendEot();
+      this.setPhase('end');
+      await this.awaitNextHeaderRequest(firstEotAcked);
+      this.block = 0;
+      await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs);
+      this.text.flush();
+      return {
+        bytes: source.size,
+        blocks: Math.ceil(source.size / this.blockSize),
+        retries: this.retryCount,
+        checksum: this.checksum,
+        firstEotAcked,
+      };
+    } catch (error) {
+      throw await this.fail(error);
+    } finally {
+      this.reader.detach();
+    }
+  }
+
+  /** Waits for `C` (CRC) or NAK (checksum). Returns true when it gave up waiting and starts anyway. */
+  private async awaitReceiver(): Promise<boolean> {
+    const deadline = performance.now() + this.timing.startTimeoutMs;
+    for (;;) {
+      const byte = await this.readByte(deadline - performance.now());
+      if (byte === TIMED_OUT) {
+        if (this.options.silentStart) return true;
+        throw this.error(
+          'NO_RECEIVER',
+          `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for a YMODEM upload.`,
+        );
+      }
+      if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {
+        this.checksum = byte === CRC_REQUEST ? 'crc16' : 'sum8';
+        return false;
+      }
+      if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
+    }
+  }
+
+  /** A `C` or NAK followed by quiet is a request; one followed at once by more text is text. */
+  private async isLoneRequest(byte: number): Promise<boolean> {
+    if (this.reader.available === 0) await this.reader.wait(this.timing.requestQuietMs, this.options.signal);
+    if (this.reader.available === 0) return true;
+    this.text.add(byte);
+    return false;
+  }
+
+  private async awaitCrcRequestAfterHeader(): Promise<void> {
+    // Standard receivers send `C` after the header's ACK; if it never comes we go on, and a
+    // late `C` only costs one re-sent block.
+    const byte = await this.readAnswer(this.timing.responseTimeoutMs);
+    if (byte !== CRC_REQUEST && byte !== 'timeout') this.text.add(byte);
+  }
+
+  private async sendData(source: BlockSource): Promise<void> {
+    let offset = 0;
+    let next = source.read(0, this.blockSize);
+    while (offset < source.size) {
+      const payload = await next;
+      if (payload.length === 0) {
+        throw this.error('FILE_SHRANK', `The file became shorter while it was being sent (${offset} of ${source.size} bytes read).`);
+      }
+      const size: BlockSize = this.blockSize === 1024 && payload.length <= 128 ? 128 : this.blockSize;
+      this.block = (this.block + 1) & 0xff;
+      const frame = encodeBlock(this.block, payload, size, this.checksum);
+      const nextOffset = offset + payload.length;
+      // Read ahead while the receiver writes this block to flash.
+      next = nextOffset < source.size ? source.read(nextOffset, this.blockSize) : Promise.resolve(new Uint8Array(0));
+      await this.sendBlock(frame, this.timing.responseTimeoutMs);
+      offset = nextOffset;
+      this.acknowledged = offset;
+      this.emit({ type: 'progress', block: this.block, bytesAcknowledged: offset, totalBytes: source.size });
+    }
+  }
+
+  /** Writes a block until the receiver ACKs it. */
+  private async sendBlock(frame: Buffer, timeoutMs: number): Promise<void> {
+    let resentAfterSilence = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.write(frame);
+      const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte);
+      if (answer === ACK) return;
+      // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
+      if (answer === NAK && resentAfterSilence && this.options.nakOnDuplicate) return;
+      const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
+      resentAfterSilence = reason !== 'nak';
+      if (attempt >= this.retries) {
+        throw this.error(
+          'TOO_MANY_RETRIES',
+          `Block ${this.block} was not accepted after ${attempt + 1} attempts (last answer: ${describeReason(reason)}); check the cable and the baud rate, then try again.`,
+        );
+      }
+      this.retryCount++;
+      this.emit({ type: 'retry', phase: this.phase, block: this.block, attempt: attempt + 1, reason });
+    }
+  }
+
+  /** EOT, NAK-then-EOT as the standard asks; returns true when the first EOT was ACKed. */
+  private async sendEot(): Promise<boolean> {
+    const eot = Buffer.of(EOT);
+    for (let attempt = 0; ; attempt++) {
+      await this.write(eot);
+      const answer = await this.readAnswer(this.timing.responseTimeoutMs);
+      if (answer === ACK) return attempt === 0;
+      if (attempt >= this.retries) {
+        throw this.error('EOT_NOT_ACKNOWLEDGED', 'The receiver did not acknowledge the end of the file; the transfer may be incomplete, so flash again.');
+      }
+      // A NAK to the first EOT is the standard handshake, not a retry.
+      if (!(answer === NAK && attempt === 0)) {
+        this.retryCount++;
+        this.emit({ type: 'retry', phase: 'eot', block: this.block, attempt: attempt + 1, reason: answer === NAK ? 'nak' : 'timeout' });
+      }
+    }
+  }
+
+  private async awaitNextHeaderRequest(firstEotAcked: boolean): Promise<void> {
+    const wait = firstEotAcked ? this.timing.eotGraceMs : this.timing.responseTimeoutMs;
+    const answer = await this.readAnswer(wait);
+    if (answer !== CRC_REQUEST && answer !== 'timeout') this.text.add(answer);
+  }
+
+  /** The next protocol answer. Text in between is collected; CAN CAN ends the transfer. */
+  private async readAnswer(timeoutMs: number): Promise<Answer> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const byte = await this.readByte(deadline - performance.now());
+      if (byte === TIMED_OUT) return 'timeout';
+      if (byte === ACK || byte === NAK) return byte;
+      if (byte === CRC_REQUEST) {
+        if (await this.isLoneRequest(byte)) return byte;
+        continue;
+      }
+      if (byte === CAN) {
+        const second = await this.readByte(SECOND_CAN_MS);
+        if (second === CAN) throw await this.receiverCancelled();
+        this.text.add(byte);
+        if (second !== TIMED_OUT) this.text.add(second);
+        continue;
+      }
+      this.text.add(byte);
+    }
+  }
+
+  private async receiverCancelled(): Promise<SerialFlashError> {
+    // Receivers print their reason after the CANs ("Failed to receive the file!").
+    const deadline = performance.now() + this.timing.abortTextMs;
+    try {
+      for (;;) {
+        const byte = await this.readByte(deadline - performance.now());
+        if (byte === TIMED_OUT) break;
+        if (byte !== CAN) this.text.add(byte);
+      }
+    } catch {
+      // The device may reset right after cancelling; what it printed is enough.
+    }
+    this.text.flush();
+    const said = this.text.recent.trim();
+    return this.error(
+      'RECEIVER_CANCELLED',
+      said ? `The receiver cancelled the transfer and said: "${lastLine(said)}".` : 'The receiver cancelled the transfer without saying why.',
+      { receiverCancelled: true },
+    );
+  }
+
+  private async readByte(timeoutMs: number): Promise<number> {
+    if (timeoutMs <= 0) return this.reader.available > 0 ? this.reader.next(0, this.options.signal) : TIMED_OUT;
+    return this.reader.next(timeoutMs, this.options.signal);
+  }
+
+  private write(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.write(data, (error) => (error ? reject(new DisconnectedError('The device disconnected.', {}, { cause: error })) : resolve()));
+    });
+  }
+
+  /** Turns any failure into a typed error with context and tells the receiver to abort. */
+  private async fail(error: unknown): Promise<SerialFlashError> {
+    this.text.flush();
+    const failure =
+      error instanceof SerialFlashError
+        ? error
+        : this.error('SEND_FAILED', `The transfer failed: ${error instanceof Error ? error.message : String(error)}.`);
+    Object.assign(failure.context, this.context(), failure.context, { deviceText: this.text.recent || undefined });
+    const receiverGone = failure instanceof DisconnectedError || failure.context.receiverCancelled === true;
+    if (!receiverGone && !this.stream.destroyed) {
+      // Every write we make is a whole block, so these CANs land at a block boundary.
+      await this.write(CANCEL_SEQUENCE).catch(() => undefined);
+      failure.context.cancelSent = true;
+    }
+    if (failure instanceof CancelledError) {
+      const told = failure.context.cancelSent ? 'the receiver was told to discard it' : 'the receiver was already gone';
+      return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context);
+    }
+    return failure;
+  }
+
+  private error(code: string, message: string, extra: Record<string, unknown> = {}): TransferError {
+    return new TransferError(code, message, { ...this.context(), ...extra });
+  }
+
+  private context() {
+    return {
+      phase: this.phase,
+      block: this.block,
+      bytesAcknowledged: this.acknowledged,
+      totalBytes: this.totalBytes,
+      retries: this.retryCount,
+    };
+  }
+
+  private setPhase(phase: SenderPhase): void {
+    this.phase = phase;
+    this.emit({ type: 'phase', phase });
+  }
+
+  private emit(event: SenderEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+function definedOnly(options: Partial<SenderTiming>): Partial<SenderTiming> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<SenderTiming>;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function describeReason(reason: RetryReason): string {
+  return reason === 'nak' ? 'NAK, the block arrived damaged' : reason === 'timeout' ? 'no answer' : 'the receiver asked again';
+}
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? text;
+}
