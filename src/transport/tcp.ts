@@ -1,0 +1,160 @@
+/**
+ * Raw TCP serial bridges (ser2net, ESP-Link, `serial-flash emulate --listen`): the socket
+ * carries the device's bytes and nothing else, so line coding and modem lines cannot be set.
+ */
+import { connect, type Socket } from 'node:net';
+import { CancelledError, DisconnectedError, PortError } from '../errors.js';
+import type { Connection, ControlSignals } from './connection.js';
+
+export interface OpenTcpOptions {
+  connectTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Long enough for a bridge across the internet, short enough that a dead host is reported promptly. */
+export const DEFAULT_TCP_CONNECT_TIMEOUT_MS = 10_000;
+
+/** `socket://` is esptool's name for the same raw TCP bridge. */
+const TCP_URL_PATTERN = /^(tcp|socket):\/\//i;
+
+export function isTcpUrl(spec: string): boolean {
+  return TCP_URL_PATTERN.test(spec);
+}
+
+export function parseTcpUrl(url: string): { host: string; port: number } {
+  const bad = (why: string): PortError =>
+    new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${why}); write it as tcp://host:port, e.g. tcp://192.168.1.20:2000.`);
+  if (!isTcpUrl(url)) throw bad('it must start with tcp://');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad('it cannot be parsed');
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw bad('the host is missing');
+  if (parsed.port === '') throw bad('the port number is missing');
+  if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search || parsed.hash || parsed.username) {
+    throw bad('only a host and a port may be given');
+  }
+  // URL has already rejected ports above 65535; 0 cannot be connected to.
+  const port = Number(parsed.port);
+  if (port === 0) throw bad('port 0 cannot be connected to');
+  return { host, port };
+}
+
+export async function openTcp(url: string, options: OpenTcpOptions = {}): Promise<Connection> {
+  const { host, port } = parseTcpUrl(url);
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_TCP_CONNECT_TIMEOUT_MS;
+  const { signal } = options;
+  if (signal?.aborted) throw new CancelledError(`Connecting to ${url} was cancelled.`);
+  const socket = connect({ host, port });
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: Error): void => {
+      cleanUp();
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (error: NodeJS.ErrnoException): void => fail(connectError(url, error, timeoutMs));
+    const onAbort = (): void => fail(new CancelledError(`Connecting to ${url} was cancelled.`));
+    const timer = setTimeout(() => fail(connectError(url, { code: 'ETIMEDOUT' } as NodeJS.ErrnoException, timeoutMs)), timeoutMs);
+    const cleanUp = (): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    socket.once('connect', () => {
+      cleanUp();
+      resolve();
+    });
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  // YMODEM is stop-and-wait: Nagle would hold each small ACK/packet tail back for an RTT.
+  socket.setNoDelay(true);
+  return new TcpConnection(url, socket);
+}
+
+class TcpConnection implements Connection {
+  readonly kind = 'tcp' as const;
+  readonly baudRate = undefined;
+  readonly canSignal = false;
+  readonly usb = undefined;
+  readonly closed: Promise<{ error?: Error }>;
+  #closeRequested = false;
+  #error: Error | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly stream: Socket,
+  ) {
+    // Keep the first error for `closed`; an unhandled socket 'error' would end the process.
+    stream.on('error', (error: Error) => {
+      this.#error ??= error;
+    });
+    this.closed = new Promise((resolve) => {
+      stream.once('close', () => {
+        if (this.#closeRequested) return resolve({});
+        const why = this.#error ? `the connection failed: ${this.#error.message}` : 'the bridge closed the connection';
+        resolve({
+          error: new DisconnectedError(`${path} went away (${why}); check the bridge and the device, then try again.`, {}, { cause: this.#error }),
+        });
+      });
+    });
+  }
+
+  async setBaudRate(_baudRate: number): Promise<void> {
+    // A raw bridge has no line coding to change; the bridge's own configuration sets the rate.
+  }
+
+  async setSignals(_signals: ControlSignals): Promise<void> {
+    // No modem lines over raw TCP; profiles check canSignal before relying on them.
+  }
+
+  async drain(): Promise<void> {
+    if (this.stream.destroyed || this.stream.writableEnded) {
+      throw (await this.closed).error ?? new DisconnectedError(`${this.path} is already closed; open it again first.`);
+    }
+    // Write callbacks run in order, so this one runs once everything before it reached the kernel.
+    await new Promise<void>((resolve, reject) => this.stream.write(Buffer.alloc(0), (error) => (error ? reject(error) : resolve())));
+  }
+
+  async close(): Promise<void> {
+    if (!this.stream.destroyed) {
+      this.#closeRequested = true;
+      this.stream.destroy();
+    }
+    await this.closed;
+  }
+}
+
+function connectError(url: string, error: NodeJS.ErrnoException, timeoutMs: number): PortError {
+  const options = { cause: error };
+  const context = { phase: 'open', path: url, systemCode: error.code };
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return new PortError(
+        'TCP_REFUSED',
+        `${url} refused the connection; check that the bridge (ser2net, ESP-Link, serial-flash emulate) is running and listening on that port.`,
+        context,
+        options,
+      );
+    case 'ETIMEDOUT':
+      return new PortError(
+        'TCP_TIMEOUT',
+        `${url} did not answer within ${timeoutMs / 1000} s; check the address and that no firewall drops the connection.`,
+        context,
+        options,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new PortError('TCP_UNREACHABLE', `The host in ${url} could not be found; check its name.`, context, options);
+    default:
+      return new PortError(
+        'TCP_UNREACHABLE',
+        `${url} could not be reached (${error.message || error.code}); check the address and the network.`,
+        context,
+        options,
+      );
+  }
+}
