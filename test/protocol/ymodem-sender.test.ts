@@ -175,3 +175,10 @@ test('cancelling with an AbortSignal sends CAN CAN after a whole block and repor
   assert.equal(receiver.events.filter((e) => e.startsWith('bad-block')).length, 0, 'no block was cut by the CANs');
   assert.ok(receiver.trailing.every((b) => b === CAN));
 });
+
+test('Particle dialect: a NAK for a first copy still means re-send (only a re-sent copy counts as stored)', async () => {
+  const data = testData(4000);
+  const outcome = await transfer(data, { nakBlocks: [2], nakDuplicates: true, eot: 'particle' }, { nakOnDuplicate: true });
+  assertDelivered(outcome, data);
+  assert.ok(outcome.receiver.events.includes('scripted-nak 2'));
+});
