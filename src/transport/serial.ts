@@ -257,16 +257,16 @@ export async function translateOpenError(path: string, error: unknown, binding?:
     case 'not-serial':
       return new PortError(
         'NOT_A_SERIAL_DEVICE',
-        `${path} is not a serial port (${await describeFile(path)}); ${await portsHint(binding)}.`,
+        `${path} is not a serial port (${await describeFile(path)}); ${await portsHint(binding)}`,
         context,
         options,
       );
     case 'missing':
-      return new PortError('PORT_NOT_FOUND', `${path} does not exist; ${await portsHint(binding)}.`, context, options);
+      return new PortError('PORT_NOT_FOUND', `${path} does not exist; ${await portsHint(binding)}`, context, options);
     case 'no-device':
       return new PortError(
         'PORT_NOT_FOUND',
-        `${path} has no device behind it (${shortReason}); ${await portsHint(binding)}.`,
+        `${path} has no device behind it (${shortReason}); ${await portsHint(binding)}`,
         context,
         options,
       );
@@ -337,9 +337,10 @@ async function portsHint(binding: BindingInterface | undefined): Promise<string>
     listPorts({ binding }).catch(() => undefined),
     PORT_HINT_TIMEOUT_MS,
   );
-  if (ports === undefined) return 'the serial ports could not be listed, so check the name';
+  // Each hint ends its sentence, so the messages built around it need no full stop.
+  if (ports === undefined) return 'the serial ports could not be listed, so check the name.';
   if (ports.length === 0) return 'no serial ports were found — is the device plugged in?';
   const names = ports.slice(0, MAX_PORTS_IN_HINT).map((port) => port.path);
   const more = ports.length > MAX_PORTS_IN_HINT ? `, and ${ports.length - MAX_PORTS_IN_HINT} more` : '';
-  return `ports found: ${names.join(', ')}${more}`;
+  return `ports found: ${names.join(', ')}${more}.`;
 }
