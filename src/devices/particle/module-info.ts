@@ -121,9 +121,8 @@ export async function crc32OfSource(source: ByteSource, offset: number, length: 
   return crc ?? 0;
 }
 
-function hex32(n: number): string {
-  return `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
-}
+/** CRC values print like addresses: 0x and 8 upper-case hex digits. */
+const formatCrc = formatAddress;
 
 function platformLabel(id: number): string {
   const known = platformById(id);
@@ -204,9 +203,9 @@ async function checkLengthAndCrc(
   return [
     {
       field: 'crc',
-      expected: hex32(stored),
-      actual: hex32(computed),
-      message: `${imageName} fails its CRC-32 check (stored ${hex32(stored)}, computed ${hex32(computed)}), so the file is corrupt; rebuild it or copy it again.`,
+      expected: formatCrc(stored),
+      actual: formatCrc(computed),
+      message: `${imageName} fails its CRC-32 check (stored ${formatCrc(stored)}, computed ${formatCrc(computed)}), so the file is corrupt; rebuild it or copy it again.`,
     },
   ];
 }
