@@ -57,6 +57,17 @@ export class ByteReader {
     return all;
   }
 
+  /** Puts bytes back in front, for a reader that looked further than it should consume. */
+  unread(data: Buffer): void {
+    if (data.length === 0) return;
+    const head = this.chunks[0];
+    if (head && this.offset > 0) {
+      this.chunks[0] = head.subarray(this.offset);
+      this.offset = 0;
+    }
+    this.chunks.unshift(data);
+  }
+
   /** The next byte, or TIMED_OUT after `timeoutMs`. Throws when the stream ends or `signal` aborts. */
   async next(timeoutMs: number, signal?: AbortSignal): Promise<number> {
     const byte = this.shift();

@@ -58,6 +58,8 @@ export interface SenderOptions extends Partial<SenderTiming> {
   blockSize?: BlockSize;
   /** Attempts per block after the first, before giving up. */
   retries?: number;
+  /** Attempts for the header after the first; defaults to `retries`. Lower when probing a silent receiver. */
+  headerRetries?: number;
   /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
   silentStart?: boolean;
   /**
@@ -67,6 +69,8 @@ export interface SenderOptions extends Partial<SenderTiming> {
   nakOnDuplicate?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: SenderEvent) => void;
+  /** A reader already attached to the stream (bytes a console step read ahead stay in it). */
+  reader?: ByteReader;
 }
 
 export const DEFAULT_RETRIES = 10; // lrzsz's per-block limit
@@ -118,7 +122,7 @@ export class YmodemSender {
     this.timing = { ...DEFAULT_TIMING, ...definedOnly(options) };
     this.blockSize = options.blockSize ?? 1024;
     this.retries = options.retries ?? DEFAULT_RETRIES;
-    this.reader = new ByteReader(stream);
+    this.reader = options.reader ?? new ByteReader(stream);
     this.text = new DeviceTextCollector((text) => this.emit({ type: 'device-text', text }));
   }
 
@@ -141,7 +145,7 @@ export class YmodemSender {
       const silent = await this.awaitReceiver();
       this.emit({ type: 'receiver-ready', checksum: this.checksum, silent });
       this.setPhase('header');
-      await this.sendBlock(encodeHeaderBlock(source, this.checksum), this.timing.headerAckTimeoutMs);
+      await this.sendBlock(encodeHeaderBlock(source, this.checksum), this.timing.headerAckTimeoutMs, this.options.headerRetries);
       await this.awaitCrcRequestAfterHeader();
       this.setPhase('data');
       await this.sendData(source);
@@ -162,7 +166,7 @@ export class YmodemSender {
     } catch (error) {
       throw await this.fail(error);
     } finally {
-      this.reader.detach();
+      if (!this.options.reader) this.reader.detach();
     }
   }
 
@@ -182,7 +186,8 @@ export class YmodemSender {
         this.checksum = byte === CRC_REQUEST ? 'crc16' : 'sum8';
         return false;
       }
-      if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
+      if (byte === CAN) await this.onCan();
+      else if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
     }
   }
 
@@ -223,7 +228,7 @@ export class YmodemSender {
   }
 
   /** Writes a block until the receiver ACKs it. */
-  private async sendBlock(frame: Buffer, timeoutMs: number): Promise<void> {
+  private async sendBlock(frame: Buffer, timeoutMs: number, retries = this.retries): Promise<void> {
     let resentAfterSilence = false;
     for (let attempt = 0; ; attempt++) {
       await this.write(frame);
@@ -233,7 +238,7 @@ export class YmodemSender {
       if (answer === NAK && resentAfterSilence && this.options.nakOnDuplicate) return;
       const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
       resentAfterSilence = reason !== 'nak';
-      if (attempt >= this.retries) {
+      if (attempt >= retries) {
         throw this.error(
           'TOO_MANY_RETRIES',
           `Block ${this.block} was not accepted after ${attempt + 1} attempts (last answer: ${describeReason(reason)}); check the cable and the baud rate, then try again.`,
@@ -279,15 +284,16 @@ export class YmodemSender {
         if (await this.isLoneRequest(byte)) return byte;
         continue;
       }
-      if (byte === CAN) {
-        const second = await this.readByte(SECOND_CAN_MS);
-        if (second === CAN) throw await this.receiverCancelled();
-        this.text.add(byte);
-        if (second !== TIMED_OUT) this.text.add(second);
-        continue;
-      }
-      this.text.add(byte);
+      if (byte === CAN) await this.onCan();
+      else this.text.add(byte);
     }
+  }
+
+  /** A CAN: a second one cancels the session; a lone one is line noise. */
+  private async onCan(): Promise<void> {
+    const second = await this.readByte(SECOND_CAN_MS);
+    if (second === CAN) throw await this.receiverCancelled();
+    if (second !== TIMED_OUT) this.reader.unread(Buffer.of(second));
   }
 
   private async receiverCancelled(): Promise<SerialFlashError> {

@@ -1,0 +1,124 @@
+/**
+ * Receivers started by typing a command at a console: U-Boot's `loady <addr>`, or any
+ * bootloader shell through `--trigger "TEXT"`. The chosen address goes into the command.
+ */
+import { InputError, type SerialFlashError, TransferError } from '../errors.js';
+import { formatAddress } from '../image/address.js';
+import type { FirmwareFile } from '../image/firmware-file.js';
+import type { SenderOptions } from '../protocol/ymodem-sender.js';
+import { protectedRegionRefusals } from './address-check.js';
+import { drainUntilQuiet, waitForText } from './console.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetName, TargetRequest } from './profile.js';
+import { CLOSING_TEXT_MAX_MS, CLOSING_TEXT_QUIET_MS } from './ymodem.js';
+
+/** A prompt printed before we opened the port is lost; this long without one, we press Enter. */
+export const PROMPT_GLANCE_MS = 300;
+/** How long a console may take to answer Enter with its prompt. */
+export const PROMPT_TIMEOUT_MS = 3_000;
+/** U-Boot prints its summary and prompt right after the transfer; allow for a slow line. */
+export const SUMMARY_TIMEOUT_MS = 3_000;
+
+const UBOOT_PROMPT = /(?:^|\n)[^\n]*(?:=>|U-Boot>|#) $/;
+const UBOOT_TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes/i;
+
+interface ConsoleTargetSpec {
+  name: TargetName;
+  summary: string;
+  /** Command template; `{address}`, `{size}`, `{name}` are filled in. */
+  command: (request: TargetRequest) => string;
+  /** Wait for this prompt (pressing Enter if needed) before typing the command. */
+  prompt?: RegExp;
+  /** Read the receiver's summary after the transfer. */
+  summaryLine?: RegExp;
+}
+
+/** Fills `{address}`, `{size}` and `{name}` in a trigger command. */
+export function fillCommand(template: string, address: number | undefined, image: FirmwareFile): string {
+  if (template.includes('{address}') && address === undefined) {
+    throw new InputError('ADDRESS_REQUIRED', `The trigger "${template}" uses {address}; give one with --address, e.g. --address 0x08004000.`);
+  }
+  return template
+    .replaceAll('{address}', address === undefined ? '' : formatAddress(address))
+    .replaceAll('{size}', String(image.size))
+    .replaceAll('{name}', image.name);
+}
+
+function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    assertDtr: true,
+
+    async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
+      fillCommand(spec.command(request), request.address, image);
+      return { refusals: protectedRegionRefusals(request.platform, request.address, image.size), destination: request.address };
+    },
+
+    describeEntry(request: TargetRequest): string {
+      const waitPrompt = spec.prompt ? 'wait for the console prompt (pressing Enter if none shows), then ' : '';
+      return `${waitPrompt}type "${spec.command(request)}" and Enter, then wait for the receiver's C`;
+    },
+
+    async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<void> {
+      if (spec.prompt) await awaitPrompt(session, spec.prompt);
+      else await drainUntilQuiet(session, PROMPT_GLANCE_MS, PROMPT_TIMEOUT_MS);
+      const command = fillCommand(spec.command(request), request.address, image);
+      session.onStep(`typing "${command}"`);
+      await session.write(`${command}\r`);
+    },
+
+    senderOptions(): SenderOptions {
+      return {};
+    },
+
+    async finish(session: DeviceSession, result): Promise<string | undefined> {
+      if (!spec.summaryLine) {
+        await drainUntilQuiet(session, CLOSING_TEXT_QUIET_MS, CLOSING_TEXT_MAX_MS).catch(() => '');
+        return undefined;
+      }
+      const { match } = await waitForText(session, spec.summaryLine, SUMMARY_TIMEOUT_MS);
+      if (!match) return undefined;
+      const reported = Number(match[1]);
+      if (reported !== result.bytes) {
+        throw new TransferError('SIZE_MISMATCH', `The console reports ${reported} bytes received but ${result.bytes} were sent; flash again.`);
+      }
+      await waitForText(session, spec.prompt ?? /\n/, PROMPT_TIMEOUT_MS).catch(() => undefined);
+      return match[0];
+    },
+
+    explain(error: SerialFlashError): SerialFlashError {
+      return error;
+    },
+
+    async release(): Promise<void> {},
+  };
+}
+
+async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void> {
+  if ((await waitForText(session, prompt, PROMPT_GLANCE_MS)).match) return;
+  session.onStep('no prompt yet: pressing Enter to wake the console');
+  await session.write('\r');
+  if ((await waitForText(session, prompt, PROMPT_TIMEOUT_MS)).match) return;
+  throw new TransferError(
+    'NO_PROMPT',
+    `The console showed no prompt within ${PROMPT_TIMEOUT_MS / 1000} s; check the baud rate (--baud) and that the board is stopped at its boot prompt (press a key during autoboot).`,
+    { phase: 'enter' },
+  );
+}
+
+export const ubootProfile = consoleTarget({
+  name: 'uboot',
+  summary: "U-Boot: types `loady <address>` at the prompt and reports U-Boot's `## Total Size`",
+  command: (request) => (request.address === undefined ? 'loady' : `loady ${formatAddress(request.address)}`),
+  prompt: UBOOT_PROMPT,
+  summaryLine: UBOOT_TOTAL_SIZE,
+});
+
+/** `--trigger "TEXT"`: a command typed at any console before YMODEM starts. */
+export function triggerProfile(template: string): DeviceProfile {
+  return consoleTarget({
+    name: 'ymodem',
+    summary: `a console that starts its YMODEM receiver on "${template}"`,
+    command: () => template,
+  });
+}

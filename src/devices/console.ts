@@ -1,0 +1,77 @@
+/**
+ * Talking to a device's text console before and after a transfer: read until a line or
+ * pattern shows up, collecting everything as device text. Waits on data events (ByteReader),
+ * never polls.
+ */
+import { ByteReader, TIMED_OUT } from '../protocol/byte-reader.js';
+import { DeviceTextCollector } from '../protocol/device-text.js';
+
+/** How much recent text a pattern is matched against. */
+const MATCH_WINDOW_CHARS = 1024;
+
+export interface ConsoleSession {
+  reader: ByteReader;
+  write(data: string | Buffer): Promise<void>;
+  signal?: AbortSignal;
+  /** Each complete line the device printed. */
+  onText(text: string): void;
+}
+
+export interface WaitResult {
+  /** The text that matched, or undefined on timeout. */
+  match: RegExpMatchArray | undefined;
+  /** Everything read while waiting. */
+  text: string;
+}
+
+/**
+ * Reads until `pattern` matches the text read so far, or `timeoutMs` passes. With
+ * `stopAtByte`, stops (without consuming it) at a protocol byte such as `C`, so the
+ * sender still sees it.
+ */
+export async function waitForText(
+  session: ConsoleSession,
+  pattern: RegExp,
+  timeoutMs: number,
+  options: { stopAt?: (byte: number, textSoFar: string) => boolean } = {},
+): Promise<WaitResult> {
+  const lines = new DeviceTextCollector(session.onText);
+  const deadline = performance.now() + timeoutMs;
+  let text = '';
+  try {
+    for (;;) {
+      const left = deadline - performance.now();
+      const byte = left > 0 ? await session.reader.next(left, session.signal) : TIMED_OUT;
+      if (byte === TIMED_OUT) return { match: undefined, text };
+      if (options.stopAt?.(byte, text)) {
+        session.reader.unread(Buffer.of(byte));
+        return { match: undefined, text };
+      }
+      text += String.fromCharCode(byte);
+      lines.add(byte);
+      // Prompts are short: matching the tail keeps a chatty application from costing O(n²).
+      const match = text.slice(-MATCH_WINDOW_CHARS).match(pattern);
+      if (match) return { match, text };
+    }
+  } finally {
+    lines.flush();
+  }
+}
+
+/** Reads and reports whatever arrives until the line has been quiet for `quietMs` (at most `maxMs`). */
+export async function drainUntilQuiet(session: ConsoleSession, quietMs: number, maxMs: number): Promise<string> {
+  const lines = new DeviceTextCollector(session.onText);
+  const deadline = performance.now() + maxMs;
+  let text = '';
+  try {
+    while (performance.now() < deadline) {
+      const byte = await session.reader.next(Math.min(quietMs, deadline - performance.now()), session.signal);
+      if (byte === TIMED_OUT) break;
+      text += String.fromCharCode(byte);
+      lines.add(byte);
+    }
+  } finally {
+    lines.flush();
+  }
+  return text;
+}

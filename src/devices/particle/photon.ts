@@ -1,0 +1,89 @@
+/**
+ * Particle devices on Device OS 0.5–5.x over USB serial (Photon, P1, Electron and later):
+ * listening mode, `f`, then YMODEM in the Particle dialect. The device installs the image
+ * where its module header says, so `--address` is checked against the header, not sent.
+ */
+import { formatAddress } from '../../image/address.js';
+import type { FirmwareFile } from '../../image/firmware-file.js';
+import type { SenderOptions } from '../../protocol/ymodem-sender.js';
+import { protectedRegionRefusals } from '../address-check.js';
+import { platformById } from '../platforms.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
+import {
+  explainParticleFailure,
+  FIRST_ANSWER_TIMEOUT_MS,
+  isUnansweredHeader,
+  noAnswerError,
+  readClosingText,
+  restoreSafeRate,
+  startReceiverFromConsole,
+  switchToListeningRate,
+} from './listening-mode.js';
+import { checkParticleImage, describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
+
+/** Device OS 0.5–1.0 may wait up to 30 s for the application to allow the update, and erasing takes seconds. */
+export const HEADER_ACK_TIMEOUT_MS = 35_000;
+/** 0.6.1+ validates the whole image (CRC, dependencies) before the final ACK. */
+export const FINAL_ACK_TIMEOUT_MS = 30_000;
+/** Probing a receiver that stayed silent after `f` (0.4.x arms it at 28800 and waits for a packet). */
+export const SILENT_HEADER_ACK_TIMEOUT_MS = 5_000;
+
+const PARTICLE_DIALECT: SenderOptions = {
+  nakOnDuplicate: true,
+  // The receiver sends its first C only after a 5 s byte timeout: after the prompt, go at once.
+  silentStart: true,
+  startTimeoutMs: 0,
+  headerAckTimeoutMs: HEADER_ACK_TIMEOUT_MS,
+  finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
+  // No C follows the (first, ACKed) EOT.
+  eotGraceMs: 0,
+};
+
+export const particleProfile: DeviceProfile = {
+  name: 'particle',
+  summary: 'Particle Photon, P1, Electron, Argon, Boron, Xenon on Device OS 0.5–5.x (listening mode over USB serial)',
+  assertDtr: true,
+
+  async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
+    const refusals = await checkParticleImage(image.read.bind(image), image.size, request, image.name);
+    const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
+    const platform = request.platform ?? (info ? platformById(info.platformId) : undefined);
+    refusals.push(...protectedRegionRefusals(platform, request.address ?? info?.startAddress, image.size));
+    return {
+      refusals,
+      destination: info?.startAddress,
+      description: info
+        ? `${platform?.name ?? `platform ${info.platformId}`} ${describeModule(info.moduleFunction, info.index)}, version ${info.version}, for ${formatAddress(info.startAddress)}`
+        : undefined,
+    };
+  },
+
+  describeEntry(_request: TargetRequest, kind): string {
+    const rate = kind === 'serial' ? 'set 9600 then 28800 baud (listening mode), ' : 'the device must already be in listening mode (blinking blue); ';
+    return `${rate}send 'f' and wait for "Waiting for the binary file to be sent ..."`;
+  },
+
+  async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
+    const signalled = await switchToListeningRate(session, 'listening mode');
+    const answer = await startReceiverFromConsole(session, FIRST_ANSWER_TIMEOUT_MS);
+    if (answer !== 'silent') return;
+    if (!signalled) throw noAnswerError('device', true);
+    // Device OS 0.4.x: 28800 armed a receiver that waits silently for the first packet.
+    session.onStep('no prompt: trying a receiver that waits silently for the first packet (Device OS 0.4.x)');
+    return { headerAckTimeoutMs: SILENT_HEADER_ACK_TIMEOUT_MS, headerRetries: 0 };
+  },
+
+  senderOptions(): SenderOptions {
+    return PARTICLE_DIALECT;
+  },
+
+  async finish(session: DeviceSession): Promise<string | undefined> {
+    return readClosingText(session);
+  },
+
+  explain(error) {
+    return isUnansweredHeader(error) ? noAnswerError('device', false) : explainParticleFailure(error, 'device');
+  },
+
+  release: restoreSafeRate,
+};

@@ -1,0 +1,75 @@
+/**
+ * The Spark Core on firmware 0.4.x: 28800 baud arms a receiver that stays silent until the
+ * first packet. The image goes to external flash 0x60000 and the bootloader copies it to
+ * 0x08005000 without checking anything, so every check happens here, before sending.
+ */
+import { formatAddress } from '../../image/address.js';
+import type { FirmwareFile } from '../../image/firmware-file.js';
+import type { SenderOptions } from '../../protocol/ymodem-sender.js';
+import { protectedRegionRefusals } from '../address-check.js';
+import { platformByKey } from '../platforms.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
+import { CORE_APPLICATION_ADDRESS, checkCoreImage } from '../spark-core-image.js';
+import {
+  explainParticleFailure,
+  isUnansweredHeader,
+  noAnswerError,
+  readClosingText,
+  restoreSafeRate,
+  startReceiverFromConsole,
+  switchToListeningRate,
+} from './listening-mode.js';
+
+const CORE = platformByKey('core')!;
+/** The armed receiver is silent; 0.4.9 sends a C after its 5 s byte timeout, earlier ones never. */
+export const CORE_START_WAIT_MS = 1_000;
+/** Erasing 108 KB of external flash before the header's ACK. */
+export const CORE_HEADER_ACK_TIMEOUT_MS = 10_000;
+/** Over TCP the Core can only be reached in listening mode with the Ymodem library: it answers `f` at once. */
+export const CORE_PROMPT_TIMEOUT_MS = 3_000;
+
+export const sparkCoreProfile: DeviceProfile = {
+  name: 'spark-core',
+  summary: 'Spark Core on firmware 0.4.x (28800 baud arms its receiver; image installed at 0x08005000)',
+  assertDtr: true,
+
+  async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
+    const refusals = await checkCoreImage(image.read.bind(image), image.size, request.address, image.name);
+    refusals.push(...protectedRegionRefusals(CORE, request.address, image.size));
+    return { refusals, destination: CORE_APPLICATION_ADDRESS, description: `Spark Core application for ${formatAddress(CORE_APPLICATION_ADDRESS)}` };
+  },
+
+  describeEntry(_request: TargetRequest, kind): string {
+    return kind === 'serial'
+      ? 'set 9600 then 28800 baud, which arms the Core\'s receiver; send the header without waiting for a C'
+      : "send 'f' (the Core must be in listening mode with the Ymodem library) and wait for the prompt";
+  },
+
+  async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
+    if (await switchToListeningRate(session, 'its serial receiver mode')) return;
+    const answer = await startReceiverFromConsole(session, CORE_PROMPT_TIMEOUT_MS);
+    if (answer === 'silent') throw noAnswerError('Spark Core', true);
+  },
+
+  senderOptions(): SenderOptions {
+    return {
+      silentStart: true,
+      startTimeoutMs: CORE_START_WAIT_MS,
+      headerAckTimeoutMs: CORE_HEADER_ACK_TIMEOUT_MS,
+      // A silent header that is never ACKed means nobody is listening: do not wait minutes.
+      headerRetries: 2,
+      nakOnDuplicate: true,
+      eotGraceMs: 0,
+    };
+  },
+
+  async finish(session: DeviceSession): Promise<string | undefined> {
+    return readClosingText(session);
+  },
+
+  explain(error) {
+    return isUnansweredHeader(error) ? noAnswerError('Spark Core', false) : explainParticleFailure(error, 'Spark Core');
+  },
+
+  release: restoreSafeRate,
+};

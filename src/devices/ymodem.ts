@@ -1,0 +1,50 @@
+/**
+ * A receiver that is already waiting: lrzsz `rb`, an ST-style IAP bootloader's download
+ * menu, anything that speaks standard YMODEM. Nothing to enter, nothing to interpret.
+ */
+import type { SerialFlashError } from '../errors.js';
+import { formatAddress } from '../image/address.js';
+import type { FirmwareFile } from '../image/firmware-file.js';
+import type { SenderOptions } from '../protocol/ymodem-sender.js';
+import { protectedRegionRefusals } from './address-check.js';
+import { drainUntilQuiet } from './console.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
+
+/** After the final ACK, receivers often print a line or two (IAP menus redraw themselves). */
+export const CLOSING_TEXT_QUIET_MS = 200;
+export const CLOSING_TEXT_MAX_MS = 1_000;
+
+export const ymodemProfile: DeviceProfile = {
+  name: 'ymodem',
+  summary: 'any standard YMODEM receiver that is already waiting (lrzsz rb, IAP bootloader menus)',
+  assertDtr: true,
+
+  async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
+    return {
+      refusals: protectedRegionRefusals(request.platform, request.address, image.size),
+      destination: request.address,
+    };
+  },
+
+  describeEntry(request: TargetRequest): string {
+    const where = request.address !== undefined ? ` (it decides where the bytes go; ${formatAddress(request.address)} was checked, not sent)` : '';
+    return `none: the receiver must already be waiting for a YMODEM upload${where}`;
+  },
+
+  async enterReceiver(): Promise<void> {},
+
+  senderOptions(): SenderOptions {
+    return {};
+  },
+
+  async finish(session: DeviceSession): Promise<string | undefined> {
+    await drainUntilQuiet(session, CLOSING_TEXT_QUIET_MS, CLOSING_TEXT_MAX_MS).catch(() => '');
+    return undefined;
+  },
+
+  explain(error: SerialFlashError): SerialFlashError {
+    return error;
+  },
+
+  async release(): Promise<void> {},
+};

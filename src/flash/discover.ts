@@ -1,0 +1,42 @@
+/** Which port to use when the user named none, and the device list behind `serial-flash list`. */
+import type { BindingInterface } from '@serialport/bindings-cpp';
+import { PortError } from '../errors.js';
+import { type RecognisedDevice, recognise } from '../devices/registry.js';
+import { listPorts, type SerialPortInfo } from '../transport/ports.js';
+
+export interface DiscoveredPort extends SerialPortInfo {
+  device?: RecognisedDevice;
+}
+
+export async function listDevices(binding?: BindingInterface): Promise<DiscoveredPort[]> {
+  const ports = await listPorts({ binding });
+  return ports.map((port) => {
+    const device = recognise(port.vendorId && port.productId ? { vendorId: port.vendorId, productId: port.productId } : undefined);
+    return device ? { ...port, device } : port;
+  });
+}
+
+/** The port's entry in the list, matched by path (USB identity for target choice). */
+export async function describePort(path: string, binding?: BindingInterface): Promise<DiscoveredPort | undefined> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined;
+  const ports = await listDevices(binding).catch(() => []);
+  return ports.find((port) => port.path === path);
+}
+
+/** The single recognised device in serial mode, or an error listing what there is. */
+export async function findOnlyDevice(binding?: BindingInterface): Promise<DiscoveredPort> {
+  const ports = await listDevices(binding);
+  const candidates = ports.filter((port) => port.device?.mode === 'serial');
+  if (candidates.length === 1) return candidates[0]!;
+  const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
+  if (candidates.length === 0) {
+    const others = ports.map((p) => p.path).join(', ');
+    const dfu = inDfu.length ? ` (${inDfu.map((p) => p.device!.platform.name).join(', ')} in DFU mode: reset it)` : '';
+    throw new PortError(
+      'NO_DEVICE',
+      `No Spark or Particle device was found${dfu}; name the port, e.g. serial-flash /dev/ttyACM0 firmware.bin${others ? ` (ports: ${others})` : ''}.`,
+    );
+  }
+  const list = candidates.map((p) => `${p.path} (${p.device!.platform.name})`).join(', ');
+  throw new PortError('SEVERAL_DEVICES', `Several devices are connected: ${list}; name the one to flash.`);
+}

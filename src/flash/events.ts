@@ -1,0 +1,45 @@
+/** What a flash reports while it runs. The library never prints; the CLI renders these. */
+import type { RetryReason, SenderPhase } from '../protocol/ymodem-sender.js';
+
+export interface FlashPlan {
+  port: string;
+  /** Why this port (named by the user, or the only recognised device). */
+  portReason: string;
+  target: string;
+  targetReason: string;
+  device?: string;
+  file: string;
+  bytes: number;
+  blockSize: number;
+  blocks: number;
+  /** Where the bytes end up, when known. */
+  address?: number;
+  /** What the image is, when it could be read ("Photon user part, version 6, for 0x080A0000"). */
+  image?: string;
+  /** How the receiver will be started. */
+  entry: string;
+  baudRate?: number;
+}
+
+export interface FlashResult {
+  ok: true;
+  port: string;
+  target: string;
+  address?: number;
+  bytes: number;
+  seconds: number;
+  retries: number;
+  /** The device's own summary line ("Downloaded file successfully!", "## Total Size = …"). */
+  deviceSummary?: string;
+}
+
+export type FlashEvent =
+  | { type: 'plan'; plan: FlashPlan }
+  | { type: 'open'; port: string }
+  | { type: 'step'; message: string }
+  | { type: 'device-text'; text: string }
+  | { type: 'start'; totalBytes: number }
+  | { type: 'progress'; bytes: number; totalBytes: number; block: number }
+  | { type: 'retry'; phase: SenderPhase; block: number; attempt: number; reason: RetryReason }
+  | { type: 'phase'; phase: SenderPhase }
+  | { type: 'trace'; direction: 'tx' | 'rx'; data: Buffer; at: number };

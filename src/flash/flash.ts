@@ -1,0 +1,201 @@
+/**
+ * One flash, start to end: check the image → choose the port and target → open → enter the
+ * receiver → send → read the device's verdict → leave the port harmless. Emits events and
+ * never prints; every failure is a typed error.
+ */
+import type { BindingInterface } from '@serialport/bindings-cpp';
+import { chooseTarget, type TargetChoice } from '../devices/registry.js';
+import type { DeviceSession, TargetRequest } from '../devices/profile.js';
+import { InputError, SerialFlashError, TransferError } from '../errors.js';
+import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
+import type { BlockSize } from '../protocol/blocks.js';
+import { ByteReader } from '../protocol/byte-reader.js';
+import { YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
+import type { Connection } from '../transport/connection.js';
+import { openConnection, waitForPort } from '../transport/open.js';
+import { describePort, findOnlyDevice } from './discover.js';
+import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
+import { tapTraffic } from './trace.js';
+import { validateFlashOptions } from './validate.js';
+
+export interface FlashOptions {
+  file: string;
+  /** A serial path, `COM3`, or `tcp://host:port`; omitted: the only recognised device. */
+  port?: string;
+  /** 'auto' (default) or a target name. */
+  target?: string;
+  address?: number;
+  trigger?: string;
+  baudRate?: number;
+  blockSize?: BlockSize;
+  retries?: number;
+  responseTimeoutMs?: number;
+  startTimeoutMs?: number;
+  /** Send even what the checks refuse. */
+  force?: boolean;
+  /** Check and plan, send nothing. */
+  dryRun?: boolean;
+  /** Wait this long for the port to appear (a device plugged in or re-enumerating). */
+  waitMs?: number;
+  /** Emit `trace` events with every byte exchanged. */
+  trace?: boolean;
+  /** The serialport binding to use (virtual devices); the native one by default. */
+  binding?: BindingInterface;
+  signal?: AbortSignal;
+  onEvent?: (event: FlashEvent) => void;
+}
+
+export type FlashOutcome = FlashResult | { ok: true; dryRun: true; plan: FlashPlan };
+
+export const DEFAULT_BAUD_RATE = 115_200;
+/** Start bit, 8 data bits, stop bit. */
+const BITS_PER_BYTE = 10;
+
+export async function flash(options: FlashOptions): Promise<FlashOutcome> {
+  validateFlashOptions(options);
+  const emit = options.onEvent ?? (() => undefined);
+  const image = await openFirmwareFile(options.file);
+  try {
+    const prepared = await prepare(options, image);
+    emit({ type: 'plan', plan: prepared.plan });
+    if (options.dryRun) return { ok: true, dryRun: true, plan: prepared.plan };
+    return await execute(options, image, prepared, emit);
+  } finally {
+    await image.close();
+  }
+}
+
+interface Prepared {
+  plan: FlashPlan;
+  choice: TargetChoice;
+  request: TargetRequest;
+}
+
+/** Everything that can be decided without touching the device; throws InputError on refusal. */
+async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prepared> {
+  const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
+  let port = options.port;
+  let portReason = 'named on the command line';
+  if (port === undefined) {
+    const only = await findOnlyDevice(options.binding);
+    port = only.path;
+    portReason = `the only ${only.device!.platform.name} connected`;
+  } else if (options.waitMs) {
+    await waitForPort(port, { timeoutMs: options.waitMs, signal: options.signal, binding: options.binding });
+  }
+  const described = await describePort(port, options.binding);
+  const usb = described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined;
+  const choice = await chooseTarget(options.target ?? 'auto', usb, image, options.trigger);
+  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform };
+  const check = await choice.profile.checkImage(image, request);
+  if (check.refusals.length > 0 && !options.force) {
+    const [first, ...more] = check.refusals;
+    const also = more.length ? ` (and ${more.length} more: ${more.map((r) => r.field).join(', ')})` : '';
+    throw new InputError(`IMAGE_REFUSED_${first!.field.toUpperCase().replaceAll('-', '_')}`, `${first!.message}${also}`, {
+      refusals: check.refusals,
+    });
+  }
+  const blockSize = options.blockSize ?? 1024;
+  const kind = port.startsWith('tcp://') ? 'tcp' : 'serial';
+  const plan: FlashPlan = {
+    port,
+    portReason,
+    target: choice.profile.name,
+    targetReason: choice.reason,
+    device: choice.platform?.name,
+    file: image.path,
+    bytes: image.size,
+    blockSize,
+    blocks: Math.ceil(image.size / blockSize),
+    address: check.destination ?? options.address,
+    image: check.description,
+    entry: choice.profile.describeEntry(request, kind),
+    baudRate: kind === 'serial' ? baudRate : undefined,
+  };
+  return { plan, choice, request };
+}
+
+async function execute(options: FlashOptions, image: FirmwareFile, prepared: Prepared, emit: (e: FlashEvent) => void): Promise<FlashResult> {
+  const { plan, choice, request } = prepared;
+  const { profile } = choice;
+  const started = performance.now();
+  const connection = await openConnection(plan.port, {
+    baudRate: options.baudRate ?? DEFAULT_BAUD_RATE,
+    dtr: profile.assertDtr,
+    binding: options.binding,
+    signal: options.signal,
+  });
+  emit({ type: 'open', port: plan.port });
+  const untap = options.trace ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - started })) : undefined;
+  const reader = new ByteReader(connection.stream);
+  const session = deviceSession(connection, reader, options.signal, emit);
+  try {
+    const learned = (await profile.enterReceiver(session, request, image)) ?? {};
+    emit({ type: 'start', totalBytes: image.size });
+    const sender = new YmodemSender(connection.stream, {
+      ...senderOptions(options, connection, profile.senderOptions(request)),
+      ...learned,
+      reader,
+      signal: options.signal,
+      onEvent: (event) => {
+        if (event.type === 'progress') emit({ type: 'progress', bytes: event.bytesAcknowledged, totalBytes: event.totalBytes, block: event.block });
+        else if (event.type === 'retry' || event.type === 'device-text' || event.type === 'phase') emit(event);
+      },
+    });
+    const result = await sender.send(image);
+    const deviceSummary = await profile.finish(session, result);
+    return {
+      ok: true,
+      port: plan.port,
+      target: profile.name,
+      address: plan.address,
+      bytes: result.bytes,
+      seconds: (performance.now() - started) / 1000,
+      retries: result.retries,
+      deviceSummary,
+    };
+  } catch (error) {
+    throw profile.explain(asFlashError(error));
+  } finally {
+    await profile.release(session).catch(() => undefined);
+    reader.detach();
+    untap?.();
+    await connection.close();
+  }
+}
+
+function senderOptions(options: FlashOptions, connection: Connection, dialect: SenderOptions): SenderOptions {
+  const user: SenderOptions = {
+    blockSize: options.blockSize,
+    retries: options.retries,
+    responseTimeoutMs: options.responseTimeoutMs,
+    startTimeoutMs: options.startTimeoutMs,
+    msPerByte: connection.baudRate ? (BITS_PER_BYTE * 1000) / connection.baudRate : 0,
+  };
+  const merged: SenderOptions = { ...user, ...dialect };
+  // A longer --timeout also stretches the waits a device's dialect set, never shortens them.
+  if (options.responseTimeoutMs !== undefined) {
+    for (const key of ['headerAckTimeoutMs', 'finalAckTimeoutMs'] as const) {
+      merged[key] = Math.max(merged[key] ?? 0, options.responseTimeoutMs);
+    }
+  }
+  return merged;
+}
+
+function deviceSession(connection: Connection, reader: ByteReader, signal: AbortSignal | undefined, emit: (e: FlashEvent) => void): DeviceSession {
+  return {
+    connection,
+    reader,
+    signal,
+    write: (data) =>
+      new Promise<void>((resolve, reject) => connection.stream.write(data, (error) => (error ? reject(error) : resolve()))),
+    onText: (text) => emit({ type: 'device-text', text }),
+    onStep: (message) => emit({ type: 'step', message }),
+  };
+}
+
+function asFlashError(error: unknown): SerialFlashError {
+  if (error instanceof SerialFlashError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransferError('UNEXPECTED', `The transfer failed unexpectedly: ${message}.`, {}, { cause: error });
+}

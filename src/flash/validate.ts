@@ -1,0 +1,44 @@
+/**
+ * Option checks shared by the library and the CLI, so bad numbers are refused before the
+ * device is touched, with a message naming the option.
+ */
+import { InputError } from '../errors.js';
+import { MAX_ADDRESS } from '../image/address.js';
+
+/** Beyond an hour a timeout is a typo, and a hang in practice. */
+export const MAX_TIMEOUT_MS = 3_600_000;
+/** More retries than this only delays an inevitable failure. */
+export const MAX_RETRIES = 100;
+/** Rates serial hardware can plausibly run at. */
+export const MIN_BAUD_RATE = 50;
+export const MAX_BAUD_RATE = 12_000_000;
+
+interface Checked {
+  retries?: number;
+  responseTimeoutMs?: number;
+  startTimeoutMs?: number;
+  waitMs?: number;
+  baudRate?: number;
+  blockSize?: number;
+  address?: number;
+}
+
+export function validateFlashOptions(options: Checked): void {
+  checkInteger('--retries', options.retries, 0, MAX_RETRIES);
+  checkInteger('--timeout', options.responseTimeoutMs, 1, MAX_TIMEOUT_MS, 1000, 's');
+  checkInteger('--start-timeout', options.startTimeoutMs, 0, MAX_TIMEOUT_MS, 1000, 's');
+  checkInteger('--wait', options.waitMs, 0, MAX_TIMEOUT_MS, 1000, 's');
+  checkInteger('--baud', options.baudRate, MIN_BAUD_RATE, MAX_BAUD_RATE);
+  checkInteger('--address', options.address, 0, MAX_ADDRESS);
+  if (options.blockSize !== undefined && options.blockSize !== 128 && options.blockSize !== 1024) {
+    throw new InputError('BAD_OPTION', `--block-size must be 128 or 1024, not ${options.blockSize}.`);
+  }
+}
+
+function checkInteger(name: string, value: number | undefined, min: number, max: number, scale = 1, unit = ''): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < min || value > max || !Number.isInteger(value)) {
+    const shown = (n: number) => `${n / scale}${unit ? ` ${unit}` : ''}`;
+    throw new InputError('BAD_OPTION', `${name} must be between ${shown(min)} and ${shown(max)}, not ${Number.isFinite(value) ? shown(value) : value}.`);
+  }
+}
