@@ -1,0 +1,417 @@
+/**
+ * The receiving end of YMODEM, fed host bytes and emitting answer bytes, in two dialects:
+ *
+ * - `strict`, a standard receiver like lrzsz `rb` or U-Boot `loady`: checks every CRC (or
+ *   checksum), NAKs damaged blocks, ACKs a re-sent copy of the previous block, NAKs the first
+ *   EOT and ACKs the second, then asks for the next header; truncates files to the header's size.
+ * - `particle`, the Spark/Particle Device OS receiver (adapted from ST AN2557; reference
+ *   serial-protocol.md §3): never checks the CRC, NAKs any unexpected sequence number including
+ *   a duplicate, ACKs the first EOT with no `C` after it, answers a timeout with `C`, and gives
+ *   up on the 6th consecutive error.
+ *
+ * Storage is the device's business (a `ReceiverStore`); this file knows only the protocol.
+ * Timers: one armed at a time, cleared by `stop()`.
+ */
+import { decodeBlock, decodeHeaderPayload, framedLength, BLOCK_HEADER_BYTES, type Checksum, type FileInfo } from '../protocol/blocks.js';
+import { ACK, CAN, CRC_REQUEST, EOT, NAK, SOH, STX } from '../protocol/control-bytes.js';
+
+export type ReceiverDialect = 'strict' | 'particle';
+
+/** Device OS (0.4.9+) per-byte timeout: each expiry sends `C` and counts an error. */
+export const PARTICLE_BYTE_TIMEOUT_MS = 5_000;
+/** Device OS MAX_ERRORS: the session ends when the error count exceeds it (the 6th error). */
+export const PARTICLE_MAX_ERRORS = 5;
+/** lrzsz `rb` re-sends `C` (or NAK) every 10 s (its Rxtimeout of 100 tenths) until a header comes. */
+export const STRICT_REQUEST_INTERVAL_MS = 10_000;
+/** lrzsz waits 10 s for the next block before NAKing it. */
+export const STRICT_BLOCK_TIMEOUT_MS = 10_000;
+/** Inside a block the bytes follow each other at line rate; 1 s of silence means the rest is lost. */
+export const STRICT_INTRA_BLOCK_TIMEOUT_MS = 1_000;
+/** lrzsz RETRYMAX: 10 consecutive errors on one block end the session. */
+export const STRICT_MAX_ERRORS = 10;
+
+/** User abort keys of the Particle receiver ('A' and 'a', AN2557's ABORT1/ABORT2). */
+const PARTICLE_ABORT_KEYS = new Set([0x41, 0x61]);
+/** Device OS ACKs a space and otherwise ignores it (reference §3). */
+const SPACE = 0x20;
+
+export interface ReceiverStore {
+  /** A header arrived: prepare (erase) the destination. A string refuses the file (updates disabled, too big). */
+  beginFile(file: FileInfo): Promise<string | undefined>;
+  /** Stores a data block at `offset` in the current file. A string means the write failed. */
+  writeBlock(offset: number, data: Buffer): Promise<string | undefined>;
+  /** Strict dialect: the file's EOT was accepted. */
+  endFile?(): Promise<void>;
+  /** Particle 0.6.1+: checks the image before the last ACK; a string is the failure code. */
+  validate?(): Promise<string | undefined>;
+}
+
+export type ReceiverEnd =
+  | { kind: 'complete'; files: FileInfo[] }
+  | { kind: 'refused'; file: FileInfo; reason: string }
+  | { kind: 'write-failed'; reason: string }
+  | { kind: 'validation-failed'; code: string }
+  | { kind: 'sender-cancelled' }
+  | { kind: 'user-abort' }
+  | { kind: 'too-many-errors' }
+  | { kind: 'out-of-sequence'; sequence: number }
+  | { kind: 'device-cancelled'; reason: string };
+
+export type ReceiverEvent =
+  | { type: 'header'; file: FileInfo }
+  | { type: 'block'; sequence: number; offset: number; size: number }
+  | { type: 'rejected'; sequence?: number; why: 'damaged' | 'unexpected-sequence' | 'timeout' | 'noise' }
+  | { type: 'duplicate'; sequence: number }
+  | { type: 'eot' };
+
+export interface ReceiverOptions {
+  dialect: ReceiverDialect;
+  send(bytes: Uint8Array): void;
+  store: ReceiverStore;
+  onEnd(end: ReceiverEnd): void;
+  onEvent?(event: ReceiverEvent): void;
+  /** Multiplies the default timeouts (0.01 in tests: 5 s becomes 50 ms). */
+  timeScale?: number;
+  /** Strict only: 8-bit checksum mode, asked for with NAK instead of `C`. */
+  checksum?: Checksum;
+  requestIntervalMs?: number;
+  byteTimeoutMs?: number;
+  intraBlockTimeoutMs?: number;
+  maxErrors?: number;
+  /** Particle 0.4.2–0.4.7 and the Core's 28800 receiver: nothing is sent before the first good packet. */
+  silentUntilFirstPacket?: boolean;
+  /** Particle, later versions: a sender's CAN CAN is answered with ACK and CAN CAN, not ACK alone. */
+  echoCancel?: boolean;
+  /** Fault injection: may damage a complete frame before it is decoded (bytes "in transit"). */
+  transformFrame?(frame: Buffer): Buffer;
+}
+
+type Phase = 'header' | 'data' | 'done';
+
+export class YmodemReceiver {
+  private phase: Phase = 'header';
+  private input: Buffer[] = [];
+  private frame: Buffer | undefined;
+  private frameFill = 0;
+  private busy = false;
+  private timer: NodeJS.Timeout | undefined;
+  private errors = 0;
+  private sessionBegun = false;
+  private expected = 0;
+  private eotSeen = false;
+  private pendingCan = false;
+  private file: FileInfo | undefined;
+  private fileOffset = 0;
+  private readonly files: FileInfo[] = [];
+  private readonly checksum: Checksum;
+  private readonly byteTimeoutMs: number;
+  private readonly requestIntervalMs: number;
+  private readonly intraBlockTimeoutMs: number;
+  private readonly maxErrors: number;
+
+  constructor(private readonly options: ReceiverOptions) {
+    const scale = options.timeScale ?? 1;
+    const particle = options.dialect === 'particle';
+    this.checksum = particle ? 'crc16' : (options.checksum ?? 'crc16');
+    this.byteTimeoutMs = options.byteTimeoutMs ?? (particle ? PARTICLE_BYTE_TIMEOUT_MS : STRICT_BLOCK_TIMEOUT_MS) * scale;
+    this.requestIntervalMs = options.requestIntervalMs ?? (particle ? PARTICLE_BYTE_TIMEOUT_MS : STRICT_REQUEST_INTERVAL_MS) * scale;
+    this.intraBlockTimeoutMs =
+      options.intraBlockTimeoutMs ?? (particle ? this.byteTimeoutMs : STRICT_INTRA_BLOCK_TIMEOUT_MS * scale);
+    this.maxErrors = options.maxErrors ?? (particle ? PARTICLE_MAX_ERRORS : STRICT_MAX_ERRORS);
+  }
+
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  /** A getter, so checks after an await are not narrowed away by the compiler. */
+  private get finished(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** Starts listening. A strict receiver asks for the first header at once; Device OS waits one timeout first. */
+  start(): void {
+    if (this.options.dialect === 'strict') this.send(this.requestByte());
+    this.armTimer();
+  }
+
+  feed(data: Uint8Array): void {
+    if (this.finished || data.length === 0) return;
+    this.input.push(Buffer.from(data));
+    this.pump();
+  }
+
+  /** Stops silently (the device reset). */
+  stop(): void {
+    this.phase = 'done';
+    this.clearTimer();
+    this.input = [];
+  }
+
+  /** The device gives up on its own: CAN CAN, then `reason` is the device's to print. */
+  cancel(reason: string): void {
+    if (this.finished) return;
+    this.finish({ kind: 'device-cancelled', reason }, [CAN, CAN]);
+  }
+
+  private pump(): void {
+    while (!this.busy && !this.finished) {
+      const byte = this.takeByte();
+      if (byte === undefined) break;
+      this.onByte(byte);
+    }
+    if (!this.busy && !this.finished) this.armTimer();
+  }
+
+  private takeByte(): number | undefined {
+    const head = this.input[0];
+    if (!head) return undefined;
+    const byte = head[0]!;
+    if (head.length === 1) this.input.shift();
+    else this.input[0] = head.subarray(1);
+    return byte;
+  }
+
+  private onByte(byte: number): void {
+    if (this.frame) {
+      this.frame[this.frameFill++] = byte;
+      if (this.frameFill === this.frame.length) {
+        const frame = this.frame;
+        this.frame = undefined;
+        this.runAsync(() => this.onFrame(this.options.transformFrame?.(frame) ?? frame));
+      }
+      return;
+    }
+    if (this.pendingCan) {
+      this.pendingCan = false;
+      if (byte === CAN) return this.onSenderCancel();
+      if (this.options.dialect === 'particle') return this.onError('noise');
+    }
+    if (byte === SOH || byte === STX) {
+      this.frame = Buffer.alloc(framedLength(byte === STX ? 1024 : 128, this.checksum));
+      this.frame[0] = byte;
+      this.frameFill = 1;
+      return;
+    }
+    if (byte === EOT) return this.onEot();
+    if (byte === CAN) {
+      this.pendingCan = true;
+      return;
+    }
+    if (this.options.dialect === 'particle') {
+      if (PARTICLE_ABORT_KEYS.has(byte)) return this.finish({ kind: 'user-abort' }, [CAN, CAN]);
+      if (byte === SPACE) return this.send(ACK);
+      // AN2557 treats any other byte where a packet should start as an error, like a timeout.
+      return this.onError('noise');
+    }
+    // A strict receiver skips line noise between blocks.
+  }
+
+  private onSenderCancel(): void {
+    if (this.options.dialect === 'particle') {
+      this.finish({ kind: 'sender-cancelled' }, this.options.echoCancel ? [ACK, CAN, CAN] : [ACK]);
+    } else {
+      this.finish({ kind: 'sender-cancelled' }, []);
+    }
+  }
+
+  private onEot(): void {
+    this.errors = 0;
+    this.options.onEvent?.({ type: 'eot' });
+    if (this.options.dialect === 'particle') {
+      // Device OS ACKs the first EOT and expects packet 0 next, with no `C` (reference §3).
+      this.send(ACK);
+      this.phase = 'header';
+      this.expected = 0;
+      return;
+    }
+    if (this.phase === 'header') {
+      // lrzsz: an EOT while waiting for a header is a re-sent EOT whose ACK was lost.
+      this.send(ACK);
+      return;
+    }
+    if (!this.eotSeen) {
+      this.eotSeen = true;
+      this.send(NAK);
+      return;
+    }
+    this.eotSeen = false;
+    this.runAsync(async () => {
+      await this.options.store.endFile?.();
+      if (this.finished) return;
+      this.file = undefined;
+      this.phase = 'header';
+      this.expected = 0;
+      this.send(Buffer.of(ACK, this.requestByte()));
+    });
+  }
+
+  private async onFrame(frame: Buffer): Promise<void> {
+    this.eotSeen = false;
+    const block = this.options.dialect === 'particle' ? readUncheckedFrame(frame) : decodeBlock(frame, this.checksum);
+    if (!block) {
+      if (this.options.dialect === 'particle') return this.onError('damaged');
+      return this.reject('damaged', frame[1]);
+    }
+    if (this.options.dialect === 'particle') return this.onParticleBlock(block.sequence, block.payload);
+    return this.onStrictBlock(block.sequence, block.payload);
+  }
+
+  private async onParticleBlock(sequence: number, payload: Buffer): Promise<void> {
+    this.errors = 0;
+    if (sequence !== (this.expected & 0xff)) {
+      this.options.onEvent?.({ type: 'rejected', sequence, why: 'unexpected-sequence' });
+      this.send(NAK);
+      return;
+    }
+    if (this.expected === 0) {
+      if (payload[0] === 0) return this.onEndOfBatch();
+      const file = decodeHeaderPayload(payload)!;
+      const refusal = !(file.size > 0) ? 'the header gives no size' : await this.options.store.beginFile(file);
+      if (this.finished) return;
+      if (refusal) return this.finish({ kind: 'refused', file, reason: refusal }, [CAN, CAN]);
+      this.startFile(file);
+      this.send(Buffer.of(ACK, CRC_REQUEST));
+    } else {
+      const failure = await this.options.store.writeBlock(this.fileOffset, payload);
+      if (this.finished) return;
+      if (failure) return this.finish({ kind: 'write-failed', reason: failure }, [CAN, CAN]);
+      this.blockStored(sequence, payload.length);
+      this.send(ACK);
+    }
+    this.expected++;
+    this.sessionBegun = true;
+  }
+
+  private async onStrictBlock(sequence: number, payload: Buffer): Promise<void> {
+    if (this.phase === 'header') {
+      if (sequence !== 0) return this.reject('unexpected-sequence', sequence);
+      this.errors = 0;
+      if (payload[0] === 0) return this.onEndOfBatch();
+      const file = decodeHeaderPayload(payload)!;
+      const refusal = await this.options.store.beginFile(file);
+      if (this.finished) return;
+      if (refusal) return this.finish({ kind: 'refused', file, reason: refusal }, [CAN, CAN]);
+      this.startFile(file);
+      this.phase = 'data';
+      this.expected = 1;
+      this.send(Buffer.of(ACK, this.requestByte()));
+      return;
+    }
+    if (sequence === ((this.expected - 1) & 0xff)) {
+      // The sender missed our ACK and sent the block again: it is stored already.
+      this.errors = 0;
+      this.options.onEvent?.({ type: 'duplicate', sequence });
+      this.send(this.expected === 1 ? Buffer.of(ACK, this.requestByte()) : Buffer.of(ACK));
+      return;
+    }
+    if (sequence !== (this.expected & 0xff)) return this.finish({ kind: 'out-of-sequence', sequence }, [CAN, CAN]);
+    this.errors = 0;
+    const size = this.file!.size;
+    // Standard receivers drop the padding: the file ends where the header says.
+    const keep = Number.isFinite(size) && size > 0 ? Math.max(0, Math.min(payload.length, size - this.fileOffset)) : payload.length;
+    const failure = keep > 0 ? await this.options.store.writeBlock(this.fileOffset, payload.subarray(0, keep)) : undefined;
+    if (this.finished) return;
+    if (failure) return this.finish({ kind: 'write-failed', reason: failure }, [CAN, CAN]);
+    this.blockStored(sequence, payload.length);
+    this.expected++;
+    this.send(ACK);
+  }
+
+  private async onEndOfBatch(): Promise<void> {
+    const failure = this.files.length > 0 ? await this.options.store.validate?.() : undefined;
+    if (this.finished) return;
+    if (failure) return this.finish({ kind: 'validation-failed', code: failure }, [CAN, CAN]);
+    this.finish({ kind: 'complete', files: [...this.files] }, [ACK]);
+  }
+
+  private startFile(file: FileInfo): void {
+    this.file = file;
+    this.fileOffset = 0;
+    this.files.push(file);
+    this.options.onEvent?.({ type: 'header', file });
+  }
+
+  private blockStored(sequence: number, size: number): void {
+    this.options.onEvent?.({ type: 'block', sequence, offset: this.fileOffset, size });
+    this.fileOffset += size;
+  }
+
+  /** Strict: NAK (or the initial request) and count; too many in a row ends the session. */
+  private reject(why: 'damaged' | 'unexpected-sequence' | 'timeout', sequence?: number): void {
+    this.options.onEvent?.({ type: 'rejected', sequence, why });
+    this.frame = undefined;
+    if (++this.errors >= this.maxErrors) return this.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
+    // Silence while waiting for a header repeats the request; anything damaged gets NAK.
+    this.send(why === 'timeout' && this.phase === 'header' ? this.requestByte() : NAK);
+  }
+
+  /** Particle: a timeout, a damaged frame or a stray byte. Counted once the session has begun. */
+  private onError(why: 'damaged' | 'timeout' | 'noise'): void {
+    this.frame = undefined;
+    this.options.onEvent?.({ type: 'rejected', why });
+    if (this.sessionBegun) this.errors++;
+    if (this.sessionBegun || !this.options.silentUntilFirstPacket) this.send(CRC_REQUEST);
+    if (this.errors > this.maxErrors) this.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.busy || this.finished) return;
+    this.pendingCan = false;
+    if (this.options.dialect === 'particle') this.onError('timeout');
+    else this.reject('timeout');
+    if (!this.finished) this.armTimer();
+  }
+
+  private armTimer(): void {
+    this.clearTimer();
+    const ms = this.frame
+      ? this.intraBlockTimeoutMs
+      : this.options.dialect === 'strict' && this.phase === 'header'
+        ? this.requestIntervalMs
+        : this.byteTimeoutMs;
+    this.timer = setTimeout(() => this.onTimeout(), ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Runs storage work; bytes that arrive meanwhile wait, as in the device's USB buffer. */
+  private runAsync(work: () => Promise<void> | void): void {
+    this.busy = true;
+    this.clearTimer();
+    void Promise.resolve()
+      .then(work)
+      .catch((error: unknown) => this.finish({ kind: 'write-failed', reason: String(error) }, [CAN, CAN]))
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+  }
+
+  private finish(end: ReceiverEnd, bytes: number[]): void {
+    if (this.finished) return;
+    if (bytes.length > 0) this.send(Buffer.from(bytes));
+    this.stop();
+    this.options.onEnd(end);
+  }
+
+  private requestByte(): number {
+    return this.checksum === 'crc16' ? CRC_REQUEST : NAK;
+  }
+
+  private send(bytes: number | Uint8Array): void {
+    if (this.finished) return;
+    this.options.send(typeof bytes === 'number' ? Buffer.of(bytes) : bytes);
+  }
+}
+
+/** Device OS reads the 2 CRC bytes and ignores them: only `seq == ~seqcomp` is checked. */
+function readUncheckedFrame(frame: Buffer): { sequence: number; payload: Buffer } | undefined {
+  if ((frame[1]! ^ frame[2]!) !== 0xff) return undefined;
+  const size = frame[0] === STX ? 1024 : 128;
+  return { sequence: frame[1]!, payload: frame.subarray(BLOCK_HEADER_BYTES, BLOCK_HEADER_BYTES + size) };
+}
