@@ -5,7 +5,7 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
-import type { DeviceSession, TargetRequest } from '../devices/profile.js';
+import type { TargetRequest } from '../devices/profile.js';
 import { InputError, SerialFlashError, TransferError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
@@ -14,6 +14,7 @@ import { YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
 import type { Connection } from '../transport/connection.js';
 import { openConnection, waitForPort } from '../transport/open.js';
 import { describePort, findOnlyDevice } from './discover.js';
+import { deviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
 import { tapTraffic } from './trace.js';
 import { validateFlashOptions } from './validate.js';
@@ -180,18 +181,6 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
     }
   }
   return merged;
-}
-
-function deviceSession(connection: Connection, reader: ByteReader, signal: AbortSignal | undefined, emit: (e: FlashEvent) => void): DeviceSession {
-  return {
-    connection,
-    reader,
-    signal,
-    write: (data) =>
-      new Promise<void>((resolve, reject) => connection.stream.write(data, (error) => (error ? reject(error) : resolve()))),
-    onText: (text) => emit({ type: 'device-text', text }),
-    onStep: (message) => emit({ type: 'step', message }),
-  };
 }
 
 function asFlashError(error: unknown): SerialFlashError {

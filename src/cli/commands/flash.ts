@@ -1,0 +1,106 @@
+/** `serial-flash [PORT] FILE`: the main command, a thin layer over flash(). */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { CancelledError, InputError } from '../../errors.js';
+import type { BlockSize } from '../../protocol/blocks.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { onInterrupt } from '../interrupt.js';
+import { parseAddressOption, secondsToMs } from '../options.js';
+
+/** `--wait` alone: long enough for a USB device to reset and re-enumerate, even on a slow hub. */
+const DEFAULT_WAIT_SECONDS = 30;
+export const TARGETS = ['auto', 'particle', 'spark-core', 'ymodem', 'uboot'] as const;
+
+interface FlashArgs {
+  port?: string;
+  file?: string;
+  target: string;
+  address?: string;
+  trigger?: string;
+  baud: number;
+  blockSize: number;
+  retries?: number;
+  timeout?: number;
+  startTimeout?: number;
+  wait?: string;
+  force: boolean;
+  dryRun: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export function flashCommand(output: Output, setExitCode: (code: number) => void): CommandModule<object, FlashArgs> {
+  return {
+    command: '$0 [port] [file]',
+    describe: 'flash FILE through PORT (a serial path, COM3, or tcp://host:port)',
+    builder: (yargs: Argv) =>
+      yargs
+        .positional('port', { type: 'string', describe: 'serial port; omit it when exactly one Spark/Particle device is connected' })
+        .positional('file', { type: 'string', describe: 'firmware image (.bin)' })
+        .option('target', { alias: 't', type: 'string', choices: TARGETS, default: 'auto', describe: 'device type (auto: from the USB id, else the image)' })
+        .option('address', { alias: 'a', type: 'string', describe: 'flash address, e.g. 0x08005000 (checked against the image; sent to consoles)' })
+        .option('trigger', { type: 'string', describe: 'console command that starts the receiver; {address} {size} {name} are filled in' })
+        .option('baud', { alias: 'b', type: 'number', default: 115200, describe: 'line rate' })
+        .option('block-size', { type: 'number', choices: [128, 1024], default: 1024, describe: 'YMODEM block size' })
+        .option('retries', { type: 'number', describe: 'attempts per block before giving up [default: 10]' })
+        .option('timeout', { type: 'number', describe: 'seconds to wait for each answer [default: 10]' })
+        .option('start-timeout', { type: 'number', describe: 'seconds to wait for the receiver to start [default: 60]' })
+        .option('wait', { type: 'string', describe: `wait up to SECONDS for the port to appear [default: ${DEFAULT_WAIT_SECONDS}]` })
+        .option('force', { type: 'boolean', default: false, describe: 'send even what the image and address checks refuse' })
+        .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
+        .example('$0 /dev/ttyACM0 firmware.bin', 'flash a Particle device or Spark Core (listening mode is entered for you)')
+        .example('$0 firmware.bin', 'the same, when exactly one device is connected')
+        .example('$0 /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)')
+        .example('$0 /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000') as unknown as Argv<FlashArgs>,
+    handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
+      setExitCode(await runFlash(args, output));
+    },
+  };
+}
+
+async function runFlash(args: FlashArgs, output: Output): Promise<number> {
+  let { port, file } = args;
+  if (file === undefined && port !== undefined) [port, file] = [undefined, port];
+  if (file === undefined) {
+    throw new InputError('USAGE', 'Name the firmware file to flash, e.g. serial-flash /dev/ttyACM0 firmware.bin (see serial-flash --help).');
+  }
+  const options = {
+    file,
+    port,
+    target: args.target,
+    address: parseAddressOption(args.address),
+    trigger: args.trigger,
+    baudRate: args.baud,
+    blockSize: args.blockSize as BlockSize,
+    retries: args.retries,
+    responseTimeoutMs: secondsToMs('--timeout', args.timeout),
+    startTimeoutMs: secondsToMs('--start-timeout', args.startTimeout),
+    waitMs: args.wait === undefined ? undefined : secondsToMs('--wait', args.wait === '' ? DEFAULT_WAIT_SECONDS : Number(args.wait)),
+    force: args.force,
+    dryRun: args.dryRun,
+  };
+  const [{ flash }, { HumanRenderer }] = await Promise.all([import('../../flash/flash.js'), import('../render/human.js')]);
+  const renderer = new HumanRenderer({ out: output.stdout, quiet: args.quiet, verbose: args.verbose, color: output.color });
+  await renderer.prepare();
+  const controller = new AbortController();
+  const stopListening = onInterrupt(controller, () => {
+    renderer.stop();
+    output.error('cancelling: telling the device to discard the transfer (press Ctrl-C again to quit at once)');
+  });
+  try {
+    const outcome = await flash({ ...options, signal: controller.signal, onEvent: renderer.onEvent });
+    if ('dryRun' in outcome) renderer.dryRun(outcome.plan);
+    else renderer.success(outcome);
+    return EXIT.ok;
+  } catch (error) {
+    renderer.stop();
+    if (controller.signal.aborted && !(error instanceof CancelledError)) {
+      throw new CancelledError('The transfer was cancelled.', {}, { cause: error });
+    }
+    throw error;
+  } finally {
+    stopListening();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Renders flash events for people: a progress bar on a terminal, plain periodic lines when
+ * the output is a file or a pipe, only the result with --quiet.
+ */
+import type { Writable } from 'node:stream';
+import { styleText } from 'node:util';
+import type { SingleBar } from 'cli-progress';
+import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
+import { formatAddress } from '../../image/address.js';
+import { formatBytes, formatRate, formatSeconds } from './format.js';
+
+export interface HumanRendererOptions {
+  out: Writable & { isTTY?: boolean };
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+}
+
+/** Without a terminal, one progress line this often at most. */
+const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
+
+type Style = Parameters<typeof styleText>[0];
+
+export class HumanRenderer {
+  private bar: SingleBar | undefined;
+  private barModule: typeof import('cli-progress') | undefined;
+  private startedAt = 0;
+  private lastPlainLine = 0;
+  private retries = 0;
+
+  constructor(private readonly options: HumanRendererOptions) {}
+
+  /** cli-progress is loaded only when a transfer actually starts (keeps --help fast). */
+  async prepare(): Promise<void> {
+    if (this.options.out.isTTY && !this.options.quiet) this.barModule = (await import('cli-progress')).default;
+  }
+
+  onEvent = (event: FlashEvent): void => {
+    if (this.options.quiet) return;
+    switch (event.type) {
+      case 'plan':
+        if (this.options.verbose) this.line(describePlan(event.plan));
+        break;
+      case 'open':
+        if (this.options.verbose) this.line(this.paint('dim', `opened ${event.port}`));
+        break;
+      case 'step':
+        this.line(this.paint('dim', `· ${event.message}`));
+        break;
+      case 'device-text':
+        this.line(`${this.paint('cyan', 'device:')} ${event.text}`);
+        break;
+      case 'start':
+        this.startedAt = performance.now();
+        this.startBar(event.totalBytes);
+        break;
+      case 'progress':
+        this.progress(event.bytes, event.totalBytes);
+        break;
+      case 'retry':
+        this.retries++;
+        if (this.options.verbose) this.line(this.paint('yellow', `retry: block ${event.block} (${event.reason}), attempt ${event.attempt}`));
+        break;
+      case 'phase':
+      case 'trace':
+        break;
+    }
+  };
+
+  success(result: FlashResult): void {
+    this.stopBar();
+    const at = result.address !== undefined ? ` at ${formatAddress(result.address)}` : '';
+    const rate = result.seconds > 0 ? `, ${formatRate(result.bytes / result.seconds)}` : '';
+    const retries = result.retries ? `, ${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}` : '';
+    this.line(
+      `${this.paint('green', '✔')} Flashed ${result.bytes} bytes to ${result.port}${at} (${result.target}) in ${formatSeconds(result.seconds)}${rate}${retries}.`,
+    );
+    if (result.deviceSummary && !this.options.quiet) this.line(`  device: ${result.deviceSummary}`);
+  }
+
+  dryRun(plan: FlashPlan): void {
+    this.line(describePlan(plan));
+    this.line('Dry run: all checks passed; nothing was sent.');
+  }
+
+  /** Leaves the terminal tidy before an error message. */
+  stop(): void {
+    this.stopBar();
+  }
+
+  private startBar(total: number): void {
+    if (!this.barModule) return;
+    const { SingleBar, Presets } = this.barModule;
+    this.bar = new SingleBar(
+      {
+        format: ' {bar} {percentage}% | {done}/{all} | {speed} | ETA {eta_formatted}',
+        stream: this.options.out,
+        hideCursor: true,
+        etaBuffer: 20,
+        fps: 10,
+      },
+      Presets.shades_classic,
+    );
+    this.bar.start(total, 0, { done: formatBytes(0), all: formatBytes(total), speed: '…' });
+  }
+
+  private progress(bytes: number, total: number): void {
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    const speed = elapsed > 0 ? formatRate(bytes / elapsed) : '…';
+    if (this.bar) {
+      this.bar.update(bytes, { done: formatBytes(bytes), speed });
+      return;
+    }
+    const now = performance.now();
+    if (bytes < total && now - this.lastPlainLine < PLAIN_PROGRESS_INTERVAL_MS) return;
+    this.lastPlainLine = now;
+    this.line(`${String(Math.floor((bytes / total) * 100)).padStart(3)}% ${bytes}/${total} bytes, ${speed}`);
+  }
+
+  private stopBar(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
+  private line(text: string): void {
+    if (this.bar) {
+      // Print above the bar: clear its line, write, and let it redraw.
+      this.options.out.write(`\r\x1b[K${text}\n`);
+      this.bar.render();
+    } else {
+      this.options.out.write(`${text}\n`);
+    }
+  }
+
+  private paint(style: Style, text: string): string {
+    return this.options.color ? styleText(style, text) : text;
+  }
+}
+
+export function describePlan(plan: FlashPlan): string {
+  const lines = [
+    `Port:    ${plan.port} (${plan.portReason})${plan.baudRate ? `, ${plan.baudRate} baud` : ''}`,
+    `Target:  ${plan.target}${plan.device ? ` — ${plan.device}` : ''} (${plan.targetReason})`,
+    `File:    ${plan.file}, ${plan.bytes} bytes${plan.image ? ` — ${plan.image}` : ''}`,
+    `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}`,
+    `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes`,
+    `Entry:   ${plan.entry}`,
+  ];
+  return lines.join('\n');
+}

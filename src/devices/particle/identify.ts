@@ -1,0 +1,28 @@
+/** `serial-flash info`: listening mode, then `i` and `v` (serial-protocol.md §2). */
+import { waitForText } from '../console.js';
+import type { DeviceSession } from '../profile.js';
+import { APPLICATION_DRAIN_MAX_MS, APPLICATION_QUIET_MS, noAnswerError, switchToListeningRate } from './listening-mode.js';
+import { drainUntilQuiet } from '../console.js';
+
+export interface DeviceIdentity {
+  deviceId?: string;
+  systemVersion?: string;
+}
+
+/** `i` answers within a few hundred ms in listening mode; allow for a slow first answer (a Xenon took ~6 s). */
+export const IDENTIFY_TIMEOUT_MS = 8_000;
+const DEVICE_ID = /(?:Your (?:device|core) id is|Device ID:)\s*([0-9a-f]{24})/i;
+const SYSTEM_VERSION = /system firmware version:\s*(\S+)/i;
+/** `v` exists since 0.4.4; older devices ignore it. */
+const VERSION_TIMEOUT_MS = 2_000;
+
+export async function identifyParticleDevice(session: DeviceSession): Promise<DeviceIdentity> {
+  const signalled = await switchToListeningRate(session, 'listening mode');
+  await drainUntilQuiet(session, APPLICATION_QUIET_MS, APPLICATION_DRAIN_MAX_MS);
+  await session.write('i');
+  const id = await waitForText(session, DEVICE_ID, IDENTIFY_TIMEOUT_MS);
+  if (!id.match) throw noAnswerError('device', !signalled);
+  await session.write('v');
+  const version = await waitForText(session, SYSTEM_VERSION, VERSION_TIMEOUT_MS);
+  return { deviceId: id.match[1]!.toLowerCase(), systemVersion: version.match?.[1] };
+}

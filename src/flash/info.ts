@@ -1,0 +1,40 @@
+/** Asks a Particle device or Spark Core who it is (`serial-flash info`). */
+import type { BindingInterface } from '@serialport/bindings-cpp';
+import { type DeviceIdentity, identifyParticleDevice } from '../devices/particle/identify.js';
+import { restoreSafeRate } from '../devices/particle/listening-mode.js';
+import { recognise } from '../devices/registry.js';
+import { ByteReader } from '../protocol/byte-reader.js';
+import { openConnection } from '../transport/open.js';
+import { describePort, findOnlyDevice } from './discover.js';
+import type { FlashEvent } from './events.js';
+import { DEFAULT_BAUD_RATE } from './flash.js';
+import { deviceSession } from './session.js';
+
+export interface InfoOptions {
+  port?: string;
+  binding?: BindingInterface;
+  signal?: AbortSignal;
+  onEvent?: (event: FlashEvent) => void;
+}
+
+export interface DeviceInfo extends DeviceIdentity {
+  port: string;
+  device?: string;
+}
+
+export async function deviceInfo(options: InfoOptions): Promise<DeviceInfo> {
+  const port = options.port ?? (await findOnlyDevice(options.binding)).path;
+  const described = await describePort(port, options.binding);
+  const device = recognise(described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined);
+  const connection = await openConnection(port, { baudRate: DEFAULT_BAUD_RATE, dtr: true, binding: options.binding, signal: options.signal });
+  const reader = new ByteReader(connection.stream);
+  const session = deviceSession(connection, reader, options.signal, options.onEvent ?? (() => undefined));
+  try {
+    const identity = await identifyParticleDevice(session);
+    return { port, device: device?.platform.name, ...identity };
+  } finally {
+    await restoreSafeRate(session);
+    reader.detach();
+    await connection.close();
+  }
+}
