@@ -1,0 +1,132 @@
+/**
+ * A bare standard YMODEM receiver on a serial line, like lrzsz `rb` started in a loop on the
+ * far side: it asks for a header with `C` as soon as the host opens the port, checks every
+ * CRC, keeps each file truncated to the header's size, and starts a new session after a batch.
+ */
+import type { FileInfo } from '../protocol/blocks.js';
+import { sha256, VirtualDevice, type BaseDeviceOptions } from './virtual-device.js';
+import type { DeviceEnd } from './virtual-binding.js';
+import { YmodemReceiver, type ReceiverEnd, type ReceiverStore } from './ymodem-receiver.js';
+
+export interface ReceivedFile {
+  name: string;
+  /** The size the header announced (NaN when it gave none). */
+  size: number;
+  data: Buffer;
+  sha256: string;
+}
+
+export interface YmodemDeviceOptions extends BaseDeviceOptions {
+  /** 8-bit checksum mode (asks with NAK) instead of CRC-16. */
+  checksum?: 'crc16' | 'sum8';
+  /** One batch only: after it the device stops listening (default: a new session every time). */
+  once?: boolean;
+  /** Refuse files larger than this (CAN CAN), like a receiver with a full disk. */
+  maxFileBytes?: number;
+}
+
+class FileCollector implements ReceiverStore {
+  current: { info: FileInfo; chunks: Buffer[]; length: number } | undefined;
+  readonly done: ReceivedFile[] = [];
+
+  constructor(private readonly maxFileBytes: number | undefined) {}
+
+  async beginFile(info: FileInfo): Promise<string | undefined> {
+    if (this.maxFileBytes !== undefined && info.size > this.maxFileBytes) return `${info.size} bytes is more than ${this.maxFileBytes}`;
+    this.current = { info, chunks: [], length: 0 };
+    return undefined;
+  }
+
+  async writeBlock(offset: number, data: Buffer): Promise<string | undefined> {
+    const file = this.current!;
+    if (offset !== file.length) return `block at offset ${offset} does not follow ${file.length}`;
+    file.chunks.push(Buffer.from(data));
+    file.length += data.length;
+    return undefined;
+  }
+
+  async endFile(): Promise<void> {
+    const file = this.current;
+    if (!file) return;
+    const data = Buffer.concat(file.chunks);
+    this.done.push({ name: file.info.name, size: file.info.size, data, sha256: sha256(data) });
+    this.current = undefined;
+  }
+}
+
+export class YmodemDevice extends VirtualDevice {
+  readonly profile = 'ymodem';
+  private readonly collector: FileCollector;
+  private sessions = 0;
+  private sessionFirstFile = 0;
+
+  constructor(private readonly options: YmodemDeviceOptions = {}) {
+    super(options);
+    this.collector = new FileCollector(options.maxFileBytes);
+  }
+
+  get mode(): string {
+    return this.receiving ? 'receiving' : 'idle';
+  }
+
+  /** Every file received completely, in order. */
+  get files(): readonly ReceivedFile[] {
+    return this.collector.done;
+  }
+
+  override onHostOpen(port: DeviceEnd): void {
+    super.onHostOpen(port);
+    if (!this.receiving && !(this.options.once && this.sessions > 0)) this.startSession();
+  }
+
+  /** The host went away: this `rb` is abandoned; the next open starts a fresh one. */
+  override onHostClose(): void {
+    super.onHostClose();
+    this.halt();
+  }
+
+  protected receive(data: Buffer): void {
+    this.receiver?.feed(data);
+  }
+
+  protected boot(): void {
+    this.sessions = 0;
+  }
+
+  private startSession(): void {
+    this.sessions++;
+    this.sessionFirstFile = this.collector.done.length;
+    this.receiver = new YmodemReceiver({
+      dialect: 'strict',
+      checksum: this.options.checksum,
+      timeScale: this.timeScale,
+      send: (bytes) => this.send(bytes),
+      store: this.collector,
+      transformFrame: this.frameHook,
+      onEvent: (event) => {
+        if (event.type === 'header') this.emit('transfer-start', { name: event.file.name, size: event.file.size });
+        else if (event.type === 'block') this.emit('block', { sequence: event.sequence, offset: event.offset, size: event.size });
+      },
+      onEnd: (end) => this.onSessionEnd(end),
+    });
+    this.receiver.start();
+  }
+
+  private onSessionEnd(end: ReceiverEnd): void {
+    this.receiver = undefined;
+    if (end.kind === 'complete') {
+      const fresh = this.collector.done.slice(this.sessionFirstFile);
+      for (const file of fresh) this.record({ status: 'accepted', name: file.name, size: file.data.length, sha256: file.sha256 });
+    } else {
+      const current = this.collector.current?.info;
+      this.collector.current = undefined;
+      this.record({
+        status: end.kind === 'refused' ? 'refused' : 'failed',
+        reason: end.kind,
+        ...(current ? { name: current.name, size: current.size } : {}),
+      });
+    }
+    // A new `rb` for the next batch, while the host is still there.
+    if (this.end && !this.options.once && this.powered) this.later(0, () => this.startSession());
+  }
+}
