@@ -91,6 +91,11 @@ export class YmodemDevice extends VirtualDevice {
 
   protected boot(): void {
     this.sessions = 0;
+    if (this.end) this.startSession();
+  }
+
+  protected override get portVanishesOnReset(): boolean {
+    return false; // behind a USB-UART adapter, like the board running `rb`
   }
 
   private startSession(): void {

@@ -14,7 +14,10 @@ export const WAIT_MS = 2_000;
 export const TEST_SCALE = 0.01;
 
 export class Host {
-  received = Buffer.alloc(0);
+  /** Everything the device sent. */
+  raw = Buffer.alloc(0);
+  /** Lines matching this are not protocol: `received` leaves them out (application log noise). */
+  ignore: RegExp | undefined;
   cursor = 0;
   closed = false;
   closeError: Error | undefined;
@@ -22,7 +25,7 @@ export class Host {
 
   private constructor(readonly stream: SerialPortStream) {
     stream.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
+      this.raw = Buffer.concat([this.raw, chunk]);
       this.wake();
     });
     stream.on('close', (error?: Error) => {
@@ -55,26 +58,34 @@ export class Host {
     return new Promise((resolve, reject) => this.stream.set({ dtr }, (error) => (error ? reject(error) : resolve())));
   }
 
+  /** What the device sent minus ignored lines (each arrives whole, so the view only grows). */
+  get received(): Buffer {
+    if (!this.ignore) return this.raw;
+    return Buffer.from(this.raw.toString('latin1').replace(this.ignore, ''), 'latin1');
+  }
+
   /** Bytes received after the cursor, without moving it. */
   get unread(): Buffer {
     return this.received.subarray(this.cursor);
   }
 
   get text(): string {
-    return this.received.toString('latin1');
+    return this.raw.toString('latin1');
   }
 
   /** Waits until `pattern` appears after the cursor; moves the cursor past it. */
   async expect(pattern: string | Uint8Array | number, timeoutMs = WAIT_MS): Promise<void> {
     const needle = typeof pattern === 'number' ? Buffer.of(pattern) : typeof pattern === 'string' ? Buffer.from(pattern, 'latin1') : Buffer.from(pattern);
-    await this.until(() => this.received.indexOf(needle, this.cursor) >= 0, timeoutMs, `${JSON.stringify(needle.toString('latin1'))}`);
-    this.cursor = this.received.indexOf(needle, this.cursor) + needle.length;
+    let at = -1;
+    await this.until(() => (at = this.received.indexOf(needle, this.cursor)) >= 0, timeoutMs, `${JSON.stringify(needle.toString('latin1'))}`);
+    this.cursor = at + needle.length;
   }
 
   /** The next byte after the cursor. */
   async nextByte(timeoutMs = WAIT_MS): Promise<number> {
-    await this.until(() => this.received.length > this.cursor, timeoutMs, 'a byte');
-    return this.received[this.cursor++]!;
+    let view = this.received;
+    await this.until(() => (view = this.received).length > this.cursor, timeoutMs, 'a byte');
+    return view[this.cursor++]!;
   }
 
   /** Waits for the device to send exactly these bytes next. */
@@ -88,11 +99,19 @@ export class Host {
 
   /** Asserts nothing arrives for `ms`. */
   async expectSilence(ms: number): Promise<void> {
-    const before = this.received.length;
+    const before = this.raw.length;
     await sleep(ms);
-    if (this.received.length !== before) {
-      throw new Error(`expected silence but got ${JSON.stringify(this.received.subarray(before).toString('latin1'))}`);
+    if (this.raw.length !== before) {
+      throw new Error(`expected silence but got ${JSON.stringify(this.raw.subarray(before).toString('latin1'))}`);
     }
+  }
+
+  /** True as soon as `condition` holds, false when `timeoutMs` passes first. */
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return this.until(condition, timeoutMs, 'a condition').then(
+      () => true,
+      () => false,
+    );
   }
 
   waitClosed(timeoutMs = WAIT_MS): Promise<void> {

@@ -1,0 +1,153 @@
+/**
+ * Seeded fault injection for any virtual device, through the device's generic seams (output
+ * stages, the frame hook, block events, resets), never per-profile code. Every random choice
+ * comes from a seeded PRNG with one stream per fault, so a run replays exactly from its seed
+ * and enabling one fault does not shift the choices of another.
+ */
+import { ACK, SOH, STX } from '../protocol/control-bytes.js';
+import { BLOCK_HEADER_BYTES } from '../protocol/blocks.js';
+import type { VirtualDevice } from './virtual-device.js';
+
+export interface FaultOptions {
+  /** Seed of every random choice (default 1). */
+  seed?: number;
+  /** Probability that an ACK the device sends is lost on the way. */
+  dropAck?: number;
+  /** Probability that a host→device block is damaged in transit (one bit flipped in its data). */
+  corrupt?: number;
+  /** Application log lines on the port every this many seconds, also in the middle of a transfer. */
+  noiseEverySeconds?: number;
+  /** A slow device: its first answer is held back this many ms. */
+  firstAnswerMs?: number;
+  /** The device resets (the USB port vanishes) after acknowledging this many data blocks. */
+  dieAfterBlocks?: number;
+  /** The device cancels the transfer (CAN CAN and `abortReason`) after this many data blocks. */
+  abortAfterBlocks?: number;
+  abortReason?: string;
+}
+
+export interface FaultStats {
+  droppedAcks: number;
+  corruptedBlocks: number;
+  noiseLines: number;
+  blocks: number;
+}
+
+/** What Device OS prints when a chunk cannot be written: a plausible reason for a device abort. */
+export const DEFAULT_ABORT_REASON = 'Failed to save chunk!';
+
+/** mulberry32: tiny, fast and good enough for fault decisions; returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Independent streams per fault, so their choices do not interleave. */
+const STREAM_SALT = { dropAck: 0x41434b, corrupt: 0x435252, noise: 0x4e4f4953 } as const;
+
+const LOG_LINES = [
+  'INFO: sensor reading',
+  'INFO: cloud connected',
+  'WARN: retrying publish',
+  'TRACE: loop iteration',
+  'INFO: battery',
+];
+
+export function applyFaults(device: VirtualDevice, options: FaultOptions): FaultStats {
+  const seed = options.seed ?? 1;
+  const stats: FaultStats = { droppedAcks: 0, corruptedBlocks: 0, noiseLines: 0, blocks: 0 };
+
+  if (options.firstAnswerMs !== undefined && options.firstAnswerMs > 0) delayFirstAnswer(device, options.firstAnswerMs);
+
+  if (options.dropAck) {
+    const random = mulberry32(seed ^ STREAM_SALT.dropAck);
+    const p = options.dropAck;
+    device.addOutputStage((bytes, next) => {
+      if (!bytes.includes(ACK)) return next(bytes);
+      const kept = Buffer.from(bytes).filter((byte) => {
+        if (byte !== ACK || random() >= p) return true;
+        stats.droppedAcks++;
+        return false;
+      });
+      if (kept.length > 0) next(kept);
+    });
+  }
+
+  if (options.corrupt) {
+    const random = mulberry32(seed ^ STREAM_SALT.corrupt);
+    const p = options.corrupt;
+    device.transformFrame = (frame) => {
+      if (random() >= p) return frame;
+      const size = frame[0] === STX ? 1024 : frame[0] === SOH ? 128 : 0;
+      if (size === 0) return frame;
+      const damaged = Buffer.from(frame);
+      const at = BLOCK_HEADER_BYTES + Math.floor(random() * size);
+      damaged[at] = damaged[at]! ^ (1 << Math.floor(random() * 8));
+      stats.corruptedBlocks++;
+      return damaged;
+    };
+  }
+
+  if (options.noiseEverySeconds !== undefined && options.noiseEverySeconds > 0) {
+    startNoise(device, options.noiseEverySeconds * 1000, mulberry32(seed ^ STREAM_SALT.noise), stats);
+  }
+
+  const dieAfter = options.dieAfterBlocks;
+  const abortAfter = options.abortAfterBlocks;
+  if (dieAfter !== undefined || abortAfter !== undefined) {
+    device.on('block', () => {
+      stats.blocks++;
+      const count = stats.blocks;
+      // Deferred so the block's own ACK leaves first: the device dies *after* N blocks.
+      if (count === dieAfter) device.later(0, () => device.reset('fault'));
+      if (count === abortAfter) device.later(0, () => device.abortTransfer(options.abortReason ?? DEFAULT_ABORT_REASON));
+    });
+  }
+  return stats;
+}
+
+function delayFirstAnswer(device: VirtualDevice, ms: number): void {
+  let state: 'waiting' | 'holding' | 'open' = 'waiting';
+  let held: { bytes: Uint8Array; next: (bytes: Uint8Array) => void }[] = [];
+  device.addOutputStage((bytes, next) => {
+    if (state === 'open') return next(bytes);
+    held.push({ bytes, next });
+    if (state === 'holding') return;
+    state = 'holding';
+    device.later(ms, () => {
+      state = 'open';
+      const queued = held;
+      held = [];
+      for (const item of queued) item.next(item.bytes);
+    });
+  });
+  // A reset cancels the timer; the next boot is slow again.
+  device.on('reset', () => {
+    state = 'waiting';
+    held = [];
+  });
+}
+
+function startNoise(device: VirtualDevice, everyMs: number, random: () => number, stats: FaultStats): void {
+  let uptimeMs = 0;
+  const tick = () => {
+    uptimeMs += everyMs;
+    const text = LOG_LINES[Math.floor(random() * LOG_LINES.length)]!;
+    const value = Math.floor(random() * 1000);
+    device.println(`${String(Math.round(uptimeMs)).padStart(10, '0')} [app] ${text} ${value}`);
+    stats.noiseLines++;
+    device.later(everyMs, tick);
+  };
+  device.later(everyMs, tick);
+  // A reset clears the device's timers; the application logs again once it runs.
+  device.on('boot', () => {
+    uptimeMs = 0;
+    device.later(everyMs, tick);
+  });
+}
