@@ -42,8 +42,9 @@ export interface SenderTiming {
   /** How long to wait for the final ACK: Particle 0.6.1+ validates the image first. */
   finalAckTimeoutMs: number;
   /**
-   * After an ACKed (non-standard) first EOT, how long a `C` may take before we send the
-   * end-of-batch block anyway. Particle devices send none.
+   * How long to wait for the `C` that asks for the next header after EOT, before sending the
+   * end-of-batch block anyway. lrzsz `rb` ACKs EOT after 1 s and sends `C` about 1 s later;
+   * Particle devices send none (0).
    */
   eotGraceMs: number;
   /** Quiet time that turns a lone `C`/NAK into a request rather than a letter of text. */
@@ -79,7 +80,7 @@ export const DEFAULT_TIMING: SenderTiming = {
   responseTimeoutMs: 10_000,
   headerAckTimeoutMs: 10_000,
   finalAckTimeoutMs: 10_000,
-  eotGraceMs: 1_000,
+  eotGraceMs: 10_000,
   requestQuietMs: 30,
   abortTextMs: 300,
   msPerByte: 0,
@@ -152,7 +153,7 @@ export class YmodemSender {
       this.setPhase('eot');
       const firstEotAcked = await this.sendEot();
       this.setPhase('end');
-      await this.awaitNextHeaderRequest(firstEotAcked);
+      await this.awaitNextHeaderRequest();
       this.block = 0;
       await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs);
       this.text.flush();
@@ -267,9 +268,8 @@ export class YmodemSender {
     }
   }
 
-  private async awaitNextHeaderRequest(firstEotAcked: boolean): Promise<void> {
-    const wait = firstEotAcked ? this.timing.eotGraceMs : this.timing.responseTimeoutMs;
-    const answer = await this.readAnswer(wait);
+  private async awaitNextHeaderRequest(): Promise<void> {
+    const answer = await this.readAnswer(this.timing.eotGraceMs);
     if (answer !== CRC_REQUEST && answer !== 'timeout') this.text.add(answer);
   }
 
