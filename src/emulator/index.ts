@@ -10,6 +10,12 @@ export { createProfile, isProfileName, PROFILE_NAMES, PROFILES, type ProfileName
 export { VirtualBinding, type VirtualWire, type DeviceEnd, type VirtualPortOptions } from './virtual-binding.js';
 export type { DeviceSummary, TransferRecord, DeviceEventMap, ResetReason } from './virtual-device.js';
 export type { FaultOptions, FaultStats } from './faults.js';
+export { VirtualDevice } from './virtual-device.js';
+export { ParticleDevice, type ParticleFirmware } from './particle-device.js';
+export { SparkCoreDevice } from './spark-core-device.js';
+export { UBootDevice } from './uboot-device.js';
+export { YmodemDevice, type ReceivedFile } from './ymodem-device.js';
+export { FlashMemory, type MemoryRange } from './flash-memory.js';
 
 export function createVirtualDevice(profile: string, options: VirtualDeviceOptions = {}): VirtualDeviceInstance {
   return createProfile(profile, options);

@@ -101,7 +101,8 @@ export function createProfile(profile: string, options: VirtualDeviceOptions = {
   }
   const entry = PROFILES[profile];
   const device = entry.create(options);
-  const faultOptions: FaultOptions = { ...options.faults };
+  // One seed for the whole device unless the faults get their own.
+  const faultOptions: FaultOptions = { seed: options.seed, ...options.faults };
   if (options.noise !== undefined) faultOptions.noiseEverySeconds ??= options.noise;
   const faults = applyFaults(device, faultOptions);
   const portOptions: VirtualPortOptions = { ...entry.port(device), bytesPerSecond: options.bytesPerSecond, latencyMs: options.latencyMs };

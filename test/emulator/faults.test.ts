@@ -107,7 +107,8 @@ test('corrupt on a Device OS receiver goes unnoticed: it never checks the CRC', 
 test('noise: log lines arrive every period, between protocol bytes too, with replayable contents', async () => {
   const image = fixture('photon-user-part.bin');
   const scenario = () =>
-    replay('photon', { noise: 0.015, seed: 1 }, async (host) => {
+    // 2 ms per flash write keeps the transfer long enough for log lines to fall inside it.
+    replay('photon', { noise: 0.015, seed: 1, writeMs: 2 }, async (host) => {
       host.ignore = NOISE_LINE;
       await sleep(60);
       await host.setBaudRate(28800);
@@ -121,6 +122,9 @@ test('noise: log lines arrive every period, between protocol bytes too, with rep
   const second = await scenario();
   const lines = (bytes: Buffer) => bytes.toString('latin1').match(NOISE_LINE) ?? [];
   assert.ok(lines(first.bytes).length >= 3, 'several log lines');
+  const text = first.bytes.toString('latin1');
+  const during = text.slice(text.indexOf("(press 'a' to abort)"), text.indexOf('Downloaded file successfully!'));
+  assert.ok((during.match(NOISE_LINE) ?? []).length >= 1, 'log lines between protocol bytes');
   const n = Math.min(lines(first.bytes).length, lines(second.bytes).length);
   assert.deepEqual(lines(first.bytes).slice(0, n), lines(second.bytes).slice(0, n));
   assert.equal((first.device as ParticleDevice).summary().transfers[0]!.status, 'accepted');
@@ -130,10 +134,8 @@ test('firstAnswerMs: a slow device holds its first answer back', async () => {
   const t0 = performance.now();
   const slow = await replay('ymodem', { faults: { firstAnswerMs: 120 } }, (host) => host.expectNext([CRC_REQUEST]));
   assert.ok(performance.now() - t0 >= 110);
-  const fast0 = performance.now();
   const fast = await replay('ymodem', {}, (host) => host.expectNext([CRC_REQUEST]));
-  assert.ok(performance.now() - fast0 < 100);
-  assert.deepEqual(slow.bytes, fast.bytes);
+  assert.deepEqual(slow.bytes, fast.bytes, 'the same answer, only later');
 });
 
 test('dieAfterBlocks: the device ACKs N data blocks, then resets and its port vanishes', async () => {
@@ -158,7 +160,7 @@ test('dieAfterBlocks: the device ACKs N data blocks, then resets and its port va
 });
 
 test('abortAfterBlocks: the device cancels with CAN CAN and its reason, on any profile', async () => {
-  const particle = await replay('photon', { faults: { abortAfterBlocks: 1, abortReason: 'Flash write error' } }, async (host) => {
+  const scenario = () => replay('photon', { faults: { abortAfterBlocks: 1, abortReason: 'Flash write error' } }, async (host) => {
     await host.setBaudRate(28800);
     await host.write('f');
     await host.expect("(press 'a' to abort)\r\n");
@@ -168,6 +170,8 @@ test('abortAfterBlocks: the device cancels with CAN CAN and its reason, on any p
     await host.expectNext([ACK, CAN, CAN]);
     await host.expect('Flash write error\r\n');
   });
+  const particle = await scenario();
+  assert.deepEqual((await scenario()).bytes, particle.bytes);
   assert.equal(particle.device.summary().transfers[0]!.reason, 'Flash write error');
   const uboot = await replay('uboot', { faults: { abortAfterBlocks: 1 } }, async (host) => {
     await host.write('loady\r');

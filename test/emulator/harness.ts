@@ -151,6 +151,15 @@ export function hex(bytes: number[] | Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** Polls `condition` (for state that emits no bytes, such as a port coming back). */
+export async function eventually(condition: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

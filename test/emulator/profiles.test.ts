@@ -4,7 +4,7 @@ import { createVirtualDevice, PROFILE_NAMES, startVirtualPort, VirtualBinding } 
 import { InputError } from '../../src/errors.js';
 import { encodeHeaderBlock } from '../../src/protocol/blocks.js';
 import { ACK, CRC_REQUEST } from '../../src/protocol/control-bytes.js';
-import { Host, TEST_SCALE, sleep } from './harness.js';
+import { Host, TEST_SCALE, eventually, sleep } from './harness.js';
 
 test('an unknown profile is an InputError that lists the known ones', () => {
   assert.throws(
@@ -62,7 +62,7 @@ test('events reach a listener; a UART board keeps its port across a reset and st
     await host.write(encodeHeaderBlock({ name: 'x', size: 0 }));
     await host.expectNext([ACK, CRC_REQUEST]);
     port.device.reset('power-cycle', 20);
-    await sleep(40);
+    await eventually(() => events.includes('boot'));
     assert.equal(host.closed, false);
     assert.equal(port.binding.has(port.path), true);
     assert.deepEqual(events, ['transfer-start', 'reset', 'boot']);

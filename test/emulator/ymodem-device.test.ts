@@ -127,15 +127,14 @@ test('strict receiver takes a batch of two files, then starts a new session', as
 });
 
 test('strict receiver repeats C while waiting and gives up with CAN CAN after 10 silences', async () => {
+  const t0 = performance.now();
   const { host, device, done } = await start({ timeScale: 0.002 });
   try {
-    // 10 s between requests at scale 0.002: 20 ms.
-    await host.expectNext([CRC_REQUEST]);
-    const t0 = performance.now();
-    await host.expectNext([CRC_REQUEST]);
-    assert.ok(performance.now() - t0 >= 15, 'the request repeats after the interval, not at once');
-    for (let i = 0; i < 8; i++) await host.expectNext([CRC_REQUEST]);
+    // 10 s between requests at scale 0.002: 20 ms. One request at once, nine more, then CAN CAN.
+    for (let i = 0; i < 10; i++) await host.expectNext([CRC_REQUEST]);
     await host.expectNext([CAN, CAN]);
+    // A lower bound only: load can delay the answers but never hasten them.
+    assert.ok(performance.now() - t0 >= 190, 'ten intervals of silence passed before giving up');
     assert.equal(device.summary().transfers[0]!.reason, 'too-many-errors');
   } finally {
     await done();
