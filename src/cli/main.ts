@@ -9,17 +9,17 @@ import { flashCommand } from './commands/flash.js';
 import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
-import { type Output, terminalOutput } from './output.js';
+import { type CliContext, type Output, terminalOutput } from './output.js';
 
-export async function main(argv: string[], output: Output = terminalOutput()): Promise<number> {
+export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const setExitCode = (code: number) => (exitCode = code);
+  const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding };
   const parser = yargs(argv)
     .scriptName('serial-flash')
     .usage('$0 [PORT] FILE [options]\n\nFlash FILE to a device over a serial line with YMODEM.')
-    .command(flashCommand(output, setExitCode))
-    .command(listCommand(output, setExitCode))
-    .command(infoCommand(output, setExitCode))
+    .command(flashCommand(cli))
+    .command(listCommand(cli))
+    .command(infoCommand(cli))
     .completion('completion', 'print a shell completion script (bash/zsh)')
     .env('SERIAL_FLASH')
     .strict()

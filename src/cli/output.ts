@@ -1,5 +1,6 @@
 /** Where the CLI writes: the terminal, or buffers in tests. */
 import type { Writable } from 'node:stream';
+import type { BindingInterface } from '@serialport/bindings-cpp';
 
 export interface Output {
   stdout: Writable & { isTTY?: boolean };
@@ -19,4 +20,16 @@ export function terminalOutput(): Output {
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     error: (message) => process.stderr.write(`serial-flash: ${message}\n`),
   };
+}
+
+/** What the embedding program may inject: a serialport binding (virtual devices in tests and the demo). */
+export interface CliContext {
+  binding?: BindingInterface;
+}
+
+/** What every command gets. */
+export interface Cli {
+  output: Output;
+  setExitCode(code: number): void;
+  binding?: BindingInterface;
 }

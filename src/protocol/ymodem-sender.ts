@@ -201,9 +201,9 @@ export class YmodemSender {
   }
 
   private async awaitCrcRequestAfterHeader(): Promise<void> {
-    // Standard receivers send `C` after the header's ACK; if it never comes we go on, and a
-    // late `C` only costs one re-sent block.
-    const byte = await this.readAnswer(this.timing.responseTimeoutMs);
+    // Standard receivers send `C` right after the header's ACK; it is expected here, so it is
+    // taken without the quiet test. If it never comes we go on: a late `C` costs one re-sent block.
+    const byte = await this.readAnswer(this.timing.responseTimeoutMs, { expectingC: true });
     if (byte !== CRC_REQUEST && byte !== 'timeout') this.text.add(byte);
   }
 
@@ -269,19 +269,22 @@ export class YmodemSender {
   }
 
   private async awaitNextHeaderRequest(): Promise<void> {
-    const answer = await this.readAnswer(this.timing.eotGraceMs);
+    const answer = await this.readAnswer(this.timing.eotGraceMs, { expectingC: true });
     if (answer !== CRC_REQUEST && answer !== 'timeout') this.text.add(answer);
   }
 
-  /** The next protocol answer. Text in between is collected; CAN CAN ends the transfer. */
-  private async readAnswer(timeoutMs: number): Promise<Answer> {
+  /**
+   * The next protocol answer. Text in between is collected; CAN CAN ends the transfer. A `C`
+   * counts only when quiet follows it, unless the protocol step expects one.
+   */
+  private async readAnswer(timeoutMs: number, { expectingC = false } = {}): Promise<Answer> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) return 'timeout';
       if (byte === ACK || byte === NAK) return byte;
       if (byte === CRC_REQUEST) {
-        if (await this.isLoneRequest(byte)) return byte;
+        if (expectingC || (await this.isLoneRequest(byte))) return byte;
         continue;
       }
       if (byte === CAN) await this.onCan();

@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CancelledError, InputError } from '../../errors.js';
 import type { BlockSize } from '../../protocol/blocks.js';
 import { EXIT } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import type { Cli, Output } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
 
@@ -29,7 +29,7 @@ interface FlashArgs {
   verbose: boolean;
 }
 
-export function flashCommand(output: Output, setExitCode: (code: number) => void): CommandModule<object, FlashArgs> {
+export function flashCommand({ output, setExitCode, binding }: Cli): CommandModule<object, FlashArgs> {
   return {
     command: '$0 [port] [file]',
     describe: 'flash FILE through PORT (a serial path, COM3, or tcp://host:port)',
@@ -55,12 +55,12 @@ export function flashCommand(output: Output, setExitCode: (code: number) => void
         .example('$0 /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)')
         .example('$0 /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000') as unknown as Argv<FlashArgs>,
     handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
-      setExitCode(await runFlash(args, output));
+      setExitCode(await runFlash(args, output, binding));
     },
   };
 }
 
-async function runFlash(args: FlashArgs, output: Output): Promise<number> {
+async function runFlash(args: FlashArgs, output: Output, binding: Cli['binding']): Promise<number> {
   let { port, file } = args;
   if (file === undefined && port !== undefined) [port, file] = [undefined, port];
   if (file === undefined) {
@@ -80,6 +80,7 @@ async function runFlash(args: FlashArgs, output: Output): Promise<number> {
     waitMs: args.wait === undefined ? undefined : secondsToMs('--wait', args.wait === '' ? DEFAULT_WAIT_SECONDS : Number(args.wait)),
     force: args.force,
     dryRun: args.dryRun,
+    binding,
   };
   const [{ flash }, { HumanRenderer }] = await Promise.all([import('../../flash/flash.js'), import('../render/human.js')]);
   const renderer = new HumanRenderer({ out: output.stdout, quiet: args.quiet, verbose: args.verbose, color: output.color });

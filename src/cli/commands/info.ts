@@ -1,9 +1,9 @@
 /** `serial-flash info [PORT]`: the device id and system firmware version of a Particle device or Spark Core. */
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import type { Cli } from '../output.js';
 
-export function infoCommand(output: Output, setExitCode: (code: number) => void): CommandModule<object, { port?: string; json: boolean }> {
+export function infoCommand({ output, setExitCode, binding }: Cli): CommandModule<object, { port?: string; json: boolean }> {
   return {
     command: 'info [port]',
     describe: 'put the device in listening mode and print its id and system firmware version',
@@ -13,7 +13,7 @@ export function infoCommand(output: Output, setExitCode: (code: number) => void)
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
     handler: async (args) => {
       const { deviceInfo } = await import('../../flash/info.js');
-      const info = await deviceInfo({ port: args.port });
+      const info = await deviceInfo({ port: args.port, binding });
       if (args.json) output.stdout.write(`${JSON.stringify(info)}\n`);
       else {
         output.stdout.write(

@@ -1,16 +1,16 @@
 /** `serial-flash list`: the serial ports, with the devices we recognise. */
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import type { Cli } from '../output.js';
 
-export function listCommand(output: Output, setExitCode: (code: number) => void): CommandModule<object, { json: boolean }> {
+export function listCommand({ output, setExitCode, binding }: Cli): CommandModule<object, { json: boolean }> {
   return {
     command: 'list',
     describe: 'list serial ports and the Spark/Particle devices on them',
     builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'one JSON object per port' }),
     handler: async (args) => {
       const { listDevices } = await import('../../flash/discover.js');
-      const ports = await listDevices();
+      const ports = await listDevices(binding);
       if (args.json) {
         for (const port of ports) {
           const { device, ...info } = port;

@@ -45,10 +45,11 @@ export const particleProfile: DeviceProfile = {
   assertDtr: true,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
-    const refusals = await checkParticleImage(image.read.bind(image), image.size, request, image.name);
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
     const platform = request.platform ?? (info ? platformById(info.platformId) : undefined);
-    refusals.push(...protectedRegionRefusals(platform, request.address ?? info?.startAddress, image.size));
+    // The bootloader/keys refusal first: it is the one that must not be overlooked.
+    const refusals = protectedRegionRefusals(platform, request.address ?? info?.startAddress, image.size);
+    refusals.push(...(await checkParticleImage(image.read.bind(image), image.size, request, image.name)));
     return {
       refusals,
       destination: info?.startAddress,

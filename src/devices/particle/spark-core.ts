@@ -34,8 +34,8 @@ export const sparkCoreProfile: DeviceProfile = {
   assertDtr: true,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
-    const refusals = await checkCoreImage(image.read.bind(image), image.size, request.address, image.name);
-    refusals.push(...protectedRegionRefusals(CORE, request.address, image.size));
+    const refusals = protectedRegionRefusals(CORE, request.address, image.size);
+    refusals.push(...(await checkCoreImage(image.read.bind(image), image.size, request.address, image.name)));
     return { refusals, destination: CORE_APPLICATION_ADDRESS, description: `Spark Core application for ${formatAddress(CORE_APPLICATION_ADDRESS)}` };
   },
 
