@@ -1,7 +1,8 @@
 /**
  * A bare standard YMODEM receiver on a serial line, like lrzsz `rb` started in a loop on the
  * far side: it asks for a header with `C` as soon as the host opens the port, checks every
- * CRC, keeps each file truncated to the header's size, and starts a new session after a batch.
+ * CRC, keeps each file truncated to the header's size. Like `rb` it goes quiet after its batch;
+ * the next time the host opens the port a new session starts (unless `once`).
  */
 import type { FileInfo } from '../protocol/blocks.js';
 import { sha256, VirtualDevice, type BaseDeviceOptions } from './virtual-device.js';
@@ -19,7 +20,7 @@ export interface ReceivedFile {
 export interface YmodemDeviceOptions extends BaseDeviceOptions {
   /** 8-bit checksum mode (asks with NAK) instead of CRC-16. */
   checksum?: 'crc16' | 'sum8';
-  /** One batch only: after it the device stops listening (default: a new session every time). */
+  /** One session only, ever (default: a new session each time the host opens the port). */
   once?: boolean;
   /** Refuse files larger than this (CAN CAN), like a receiver with a full disk. */
   maxFileBytes?: number;
@@ -131,7 +132,6 @@ export class YmodemDevice extends VirtualDevice {
         ...(current ? { name: current.name, size: current.size } : {}),
       });
     }
-    // A new `rb` for the next batch, while the host is still there.
-    if (this.end && !this.options.once && this.powered) this.later(0, () => this.startSession());
+    // Like `rb`, which exits after its batch: the next session starts when the host opens the port again.
   }
 }

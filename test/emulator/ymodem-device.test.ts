@@ -104,8 +104,8 @@ test('strict receiver ACKs a duplicate of the previous block and stores it once'
   }
 });
 
-test('strict receiver takes a batch of two files, then starts a new session', async () => {
-  const { host, device, done } = await start();
+test('strict receiver takes a batch of two files, goes quiet, and listens again when the port is reopened', async () => {
+  const { host, device, port, done } = await start();
   try {
     await host.expectNext([CRC_REQUEST]);
     const a = testData(200, 1);
@@ -120,7 +120,11 @@ test('strict receiver takes a batch of two files, then starts a new session', as
     await host.expectNext([ACK, CRC_REQUEST]);
     await sendFile(host, 'b', b, { eotNakFirst: true });
     assert.deepEqual(device.files.map((f) => [f.name, f.data.length]), [['a', 200], ['b', 1500]]);
-    await host.expectNext([CRC_REQUEST]); // a new `rb`
+    await host.expectSilence(250); // `rb` has exited: no more requests
+    await host.close();
+    const again = await Host.open(port.binding, port.path);
+    await again.expectNext([CRC_REQUEST]); // a new `rb`
+    await again.close();
   } finally {
     await done();
   }
@@ -176,7 +180,7 @@ test('CAN CAN from the host ends the session without storing the file', async ()
     await host.write(encodeHeaderBlock({ name: 'c', size: 2000 }));
     await host.expectNext([ACK, CRC_REQUEST]);
     await host.write(Buffer.of(CAN, CAN));
-    await host.expectNext([CRC_REQUEST]); // the next session's request, no ACK for the cancel
+    await host.expectSilence(50); // no ACK for a cancel, and the session is over
     assert.equal(device.files.length, 0);
     assert.equal(device.summary().transfers[0]!.status, 'failed');
     assert.equal(device.summary().transfers[0]!.reason, 'sender-cancelled');
