@@ -1,0 +1,170 @@
+/**
+ * Turns the bytes exchanged with a device into lines a person can read in a bug report:
+ * control bytes by name (`ACK`, `NAK`, `CAN`, `C`), YMODEM blocks summarised
+ * (`STX 05 FA <1024 bytes> CRC 1A2B`), text as quoted text, anything else as hex.
+ * Pure and stateful per direction, because a block may arrive in several chunks.
+ */
+import { crc16, sum8 } from '../../protocol/blocks.js';
+import { CRC_REQUEST, NAK, SOH, STX, controlByteName } from '../../protocol/control-bytes.js';
+
+export type TraceDirection = 'tx' | 'rx';
+
+/** Bytes around a block's payload: start byte, sequence number, its complement. */
+const FRAME_HEAD_BYTES = 3;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+interface DirectionState {
+  /** Bytes of a block (or a possible block start) not yet complete. */
+  pending: Buffer;
+  /** Sequence number of the last complete block, and whether it carried file data. */
+  lastSequence?: number;
+  lastWasData: boolean;
+}
+
+export class TraceFormatter {
+  private readonly states: Record<TraceDirection, DirectionState> = {
+    tx: { pending: Buffer.alloc(0), lastWasData: false },
+    rx: { pending: Buffer.alloc(0), lastWasData: false },
+  };
+  /** CRC-16 unless the receiver asked for the 8-bit checksum (NAK) before the first block. */
+  private checksumBytes = 2;
+  private blockSeen = false;
+
+  /**
+   * Describes one chunk. Returns '' when the chunk only continued a block that is not complete
+   * yet: the block is described, whole, with the chunk that completes it.
+   */
+  describe(direction: TraceDirection, data: Uint8Array): string {
+    const state = this.states[direction];
+    const bytes = state.pending.length ? Buffer.concat([state.pending, data]) : Buffer.from(data);
+    state.pending = Buffer.alloc(0);
+    const tokens: string[] = [];
+    let i = 0;
+    while (i < bytes.length) {
+      const frame = this.frameAt(bytes, i);
+      if (frame === 'incomplete') {
+        state.pending = bytes.subarray(i);
+        break;
+      }
+      if (frame) {
+        tokens.push(this.describeFrame(state, bytes.subarray(i, i + frame)));
+        i += frame;
+        continue;
+      }
+      const text = textRunLength(bytes, i);
+      if (text > 0) {
+        tokens.push(...describeText(bytes.subarray(i, i + text)));
+        i += text;
+        continue;
+      }
+      tokens.push(byteName(bytes[i]!));
+      this.learnChecksum(direction, bytes[i]!);
+      i++;
+    }
+    return tokens.join(' ');
+  }
+
+  /** What is left of an incomplete block, at the end of the trace. */
+  flush(direction: TraceDirection): string {
+    const state = this.states[direction];
+    const rest = state.pending;
+    state.pending = Buffer.alloc(0);
+    if (rest.length === 0) return '';
+    if (rest.length < FRAME_HEAD_BYTES) return [...rest].map(byteName).join(' ');
+    const size = rest[0] === STX ? 1024 : 128;
+    return `${byteName(rest[0]!)} ${hex(rest[1]!)} ${hex(rest[2]!)} <${rest.length - FRAME_HEAD_BYTES} of ${size} bytes, incomplete>`;
+  }
+
+  /** Length of the block starting at `i`, 'incomplete' when more bytes are needed, or 0 for no block. */
+  private frameAt(bytes: Buffer, i: number): number | 'incomplete' {
+    const start = bytes[i];
+    if (start !== SOH && start !== STX) return 0;
+    if (bytes.length - i < FRAME_HEAD_BYTES) return 'incomplete';
+    if (bytes[i + 1]! + bytes[i + 2]! !== 0xff) return 0;
+    const length = FRAME_HEAD_BYTES + (start === STX ? 1024 : 128) + this.checksumBytes;
+    return bytes.length - i < length ? 'incomplete' : length;
+  }
+
+  private describeFrame(state: DirectionState, frame: Buffer): string {
+    this.blockSeen = true;
+    const sequence = frame[1]!;
+    const payload = frame.subarray(FRAME_HEAD_BYTES, frame.length - this.checksumBytes);
+    const trailer = frame.subarray(frame.length - this.checksumBytes);
+    const check =
+      this.checksumBytes === 2
+        ? `CRC ${hex(trailer.readUInt16BE(0), 4)}${trailer.readUInt16BE(0) === crc16(payload) ? '' : ' (wrong)'}`
+        : `SUM ${hex(trailer[0]!)}${trailer[0] === sum8(payload) ? '' : ' (wrong)'}`;
+    // Sequence 0 is YMODEM's block 0 (header or end of batch), unless the data count wrapped past 255.
+    const wrappedData = sequence === 0 && (state.lastSequence === 0xff || (state.lastSequence === 0 && state.lastWasData));
+    const header = sequence === 0 && !wrappedData ? describeHeader(payload) : undefined;
+    state.lastSequence = sequence;
+    state.lastWasData = header === undefined;
+    return `${byteName(frame[0]!)} ${hex(sequence)} ${hex(frame[2]!)} <${header ?? `${payload.length} bytes`}> ${check}`;
+  }
+
+  /** The receiver's first request says which trailer the blocks carry. */
+  private learnChecksum(direction: TraceDirection, byte: number): void {
+    if (direction !== 'rx' || this.blockSeen) return;
+    if (byte === NAK) this.checksumBytes = 1;
+  }
+}
+
+/** `"name" 12345 bytes` for a header block, `end of batch` for an empty one, undefined for data. */
+function describeHeader(payload: Buffer): string | undefined {
+  if (payload.every((byte) => byte === 0)) return 'end of batch';
+  const nul = payload.indexOf(0);
+  if (nul <= 0) return undefined;
+  const name = payload.subarray(0, nul).toString('latin1');
+  const size = /^(\d+)/.exec(payload.subarray(nul + 1, nul + 21).toString('latin1'))?.[1];
+  if (size === undefined || !/^[\x20-\x7e]+$/.test(name)) return undefined;
+  return `header ${JSON.stringify(name)} ${size} bytes`;
+}
+
+function isTextByte(byte: number): boolean {
+  return (byte >= 0x20 && byte <= 0x7e) || byte === TAB || byte === LF || byte === CR;
+}
+
+function textRunLength(bytes: Buffer, i: number): number {
+  let end = i;
+  while (end < bytes.length && isTextByte(bytes[end]!) && bytes[end] !== SOH && bytes[end] !== STX) end++;
+  return end - i;
+}
+
+/**
+ * A run of text, line by line; a line that is only `C`s is the receiver asking for CRC
+ * blocks (one request each), as when it follows a prompt in the same chunk.
+ */
+function describeText(run: Buffer): string[] {
+  const tokens: string[] = [];
+  let text = '';
+  for (let start = 0; start < run.length; ) {
+    const lf = run.indexOf(LF, start);
+    const end = lf === -1 ? run.length : lf + 1;
+    const line = run.subarray(start, end);
+    if (line.every((byte) => byte === CRC_REQUEST)) {
+      if (text) tokens.push(JSON.stringify(text));
+      text = '';
+      tokens.push(...[...line].map(() => 'C'));
+    } else {
+      text += line.toString('latin1');
+    }
+    start = end;
+  }
+  if (text) tokens.push(JSON.stringify(text));
+  return tokens;
+}
+
+function byteName(byte: number): string {
+  return controlByteName(byte) ?? hex(byte);
+}
+
+function hex(value: number, digits = 2): string {
+  return value.toString(16).toUpperCase().padStart(digits, '0');
+}
+
+/** One trace line: seconds since the start, the direction, what was exchanged; `label` names the device when there are several. */
+export function formatTraceLine(seconds: number, direction: TraceDirection, description: string, label?: string): string {
+  return `${seconds.toFixed(3).padStart(8)} ${label ? `${label} ` : ''}${direction} ${description}`;
+}
