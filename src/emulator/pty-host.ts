@@ -1,0 +1,95 @@
+/**
+ * Serves a virtual device on a pseudo-terminal (Linux, macOS), so programs that only open
+ * serial device paths — including serialport's native binding — can reach it. Node has no
+ * pty API without a native add-on, so socat bridges a pty to the device's TCP host:
+ * `wait-slave` makes socat connect only when a program opens the pty, and it exits when that
+ * program closes it; a new socat then waits for the next one. Each open is one host session,
+ * as on a USB port. Baud rates and DTR do not cross the bridge.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, PortError } from '../errors.js';
+
+export const SOCAT_MISSING_MESSAGE = 'needs socat: apt-get install socat (or brew install socat)';
+/** socat creates the pty within milliseconds; this much means it is stuck or failed. */
+const PTY_APPEAR_TIMEOUT_MS = 5_000;
+const PTY_POLL_INTERVAL_MS = 10;
+/** A socat that dies this soon after each start is failing, not serving: stop respawning. */
+const SOCAT_RESTART_LIMIT = 5;
+const SOCAT_QUICK_EXIT_MS = 200;
+
+export interface PtyHostOptions {
+  /** Where the pty's path (a symlink to /dev/pts/N) is made; default a new temporary directory. */
+  link?: string;
+}
+
+export interface PtyHost {
+  /** The path to open, e.g. /tmp/serial-flash-XXXX/tty. */
+  readonly path: string;
+  /** Stops socat and removes the path. */
+  close(): Promise<void>;
+}
+
+export function hasSocat(): boolean {
+  return spawnSync('socat', ['-V'], { stdio: 'ignore' }).error === undefined;
+}
+
+/** Bridges a new pty to `tcp://host:port` (the device's TcpHost); resolves once the pty exists. */
+export async function servePty(target: { host: string; port: number }, options: PtyHostOptions = {}): Promise<PtyHost> {
+  if (process.platform === 'win32') {
+    throw new InputError('PTY_UNSUPPORTED', 'Pseudo-terminals exist only on Linux and macOS; on Windows use --listen tcp://127.0.0.1:PORT.');
+  }
+  if (!hasSocat()) throw new InputError('SOCAT_MISSING', `--pty ${SOCAT_MISSING_MESSAGE}.`);
+  const ownDir = options.link === undefined ? mkdtempSync(join(tmpdir(), 'serial-flash-pty-')) : undefined;
+  const path = options.link ?? join(ownDir!, 'tty');
+  // socat reads ',' ':' '!' as address syntax, so such a path would not be taken literally.
+  if (/[,:!\s]/.test(path)) {
+    throw new InputError('PTY_PATH_UNUSABLE', `${path} contains a comma, colon, "!" or a space, which socat cannot take; choose a plainer --pty path.`);
+  }
+  if (existsSync(path)) {
+    throw new InputError('PTY_PATH_EXISTS', `${path} already exists; choose another --pty path or remove it.`);
+  }
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const args = [`PTY,raw,echo=0,link=${path},wait-slave`, `TCP:${host}:${target.port},nodelay`];
+  let child: ChildProcess | undefined;
+  let closing = false;
+  let quickExits = 0;
+
+  const start = (): void => {
+    const startedAt = performance.now();
+    const current = spawn('socat', args, { stdio: 'ignore' });
+    child = current;
+    current.on('error', () => undefined);
+    current.on('exit', () => {
+      if (closing || child !== current) return;
+      quickExits = performance.now() - startedAt < SOCAT_QUICK_EXIT_MS ? quickExits + 1 : 0;
+      if (quickExits < SOCAT_RESTART_LIMIT) start();
+    });
+  };
+  start();
+
+  const close = async (): Promise<void> => {
+    closing = true;
+    const current = child;
+    if (current && current.exitCode === null && current.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        current.once('exit', () => resolve());
+        current.kill();
+      });
+    }
+    rmSync(path, { force: true });
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  };
+
+  const deadline = performance.now() + PTY_APPEAR_TIMEOUT_MS;
+  while (!existsSync(path)) {
+    if (performance.now() > deadline || quickExits >= SOCAT_RESTART_LIMIT) {
+      await close();
+      throw new PortError('PTY_FAILED', `socat did not create the pseudo-terminal ${path}; check that its directory is writable.`, { phase: 'listen', path });
+    }
+    await new Promise((resolve) => setTimeout(resolve, PTY_POLL_INTERVAL_MS));
+  }
+  return { path, close };
+}
