@@ -5,6 +5,7 @@
  */
 import yargs from 'yargs';
 import { InputError, SerialFlashError } from '../errors.js';
+import { emulateCommand } from './commands/emulate.js';
 import { flashCommand } from './commands/flash.js';
 import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
@@ -20,6 +21,7 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .command(flashCommand(cli))
     .command(listCommand(cli))
     .command(infoCommand(cli))
+    .command(emulateCommand(cli))
     .completion('completion', 'print a shell completion script (bash/zsh)')
     .env('SERIAL_FLASH')
     .strict()

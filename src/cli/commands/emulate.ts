@@ -1,0 +1,140 @@
+/**
+ * `serial-flash emulate`: a virtual device on a raw TCP port (as ser2net serves one) and
+ * optionally a pseudo-terminal, for trying the flasher, CI, and other YMODEM senders.
+ * Ends on Ctrl-C or, with --once, after one transfer; then prints one summary line.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { InputError } from '../../errors.js';
+import { PROFILE_NAMES, type ProfileName } from '../../emulator/profiles.js';
+import { deviceOptionsFrom, FIRMWARE_GENERATIONS, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
+import { EXIT } from '../exit-codes.js';
+import { onInterrupt } from '../interrupt.js';
+import type { Cli } from '../output.js';
+
+/** With neither --listen nor --pty: loopback, any free port (printed). */
+const DEFAULT_LISTEN = 'tcp://127.0.0.1:0';
+/**
+ * --once: after the transfer's verdict, wait this long at most for the host to hang up, so it
+ * reads the closing texts; a Particle device announces its restart 1.1 s later and resets.
+ */
+export const ONCE_LINGER_MS = 5_000;
+
+interface EmulateCommandArgs extends EmulateArgs {
+  listen?: string;
+  pty?: string;
+  image?: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+export function emulateCommand({ output, setExitCode }: Cli): CommandModule<object, EmulateCommandArgs> {
+  return {
+    command: 'emulate',
+    describe: 'serve a virtual device on tcp://HOST:PORT (and a pty) to try the flasher without hardware',
+    builder: (yargs: Argv) =>
+      yargs
+        .option('profile', { alias: 'p', type: 'string', choices: PROFILE_NAMES, default: 'photon', describe: 'which device' })
+        .option('firmware-version', {
+          type: 'string',
+          describe: `Particle: ${FIRMWARE_GENERATIONS.join(', ')} or x.y.z (default 1.5.2); core: 0.4.x; uboot: banner version`,
+        })
+        .option('listening', { type: 'boolean', default: false, describe: 'start in listening mode, as after holding MODE (raw TCP cannot send 28800 baud)' })
+        .option('listen', { type: 'string', describe: `serve on tcp://HOST:PORT; port 0 picks a free one [default: ${DEFAULT_LISTEN}]` })
+        .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal (needs socat); optional PATH for its link' })
+        .option('once', { type: 'boolean', default: false, describe: 'exit after one transfer' })
+        .option('image', { type: 'string', describe: 'write the image of an accepted transfer to FILE' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
+        .option('seed', { type: 'number', describe: 'seed of the device id and of every fault, to replay a run' })
+        .option('drop-ack', { type: 'number', describe: 'probability that an ACK is lost' })
+        .option('corrupt', { type: 'number', describe: 'probability that a block is damaged in transit' })
+        .option('noise', { type: 'number', describe: 'an application log line every SECONDS' })
+        .option('first-answer-ms', { type: 'number', describe: 'hold the first answer back this long (slow devices)' })
+        .option('die-after', { type: 'number', describe: 'reset after N data blocks (the USB port goes away)' })
+        .option('abort-after', { type: 'number', describe: 'cancel with CAN CAN and a reason after N data blocks' })
+        .option('erase-ms', { type: 'number', describe: 'duration of a flash erase' })
+        .option('write-ms', { type: 'number', describe: 'duration of writing one block' })
+        .option('time-scale', { type: 'number', describe: 'multiply the device timings (0.1: ten times faster)' })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every line the device prints' })
+        .example('$0 emulate --listening --listen tcp://127.0.0.1:2000', 'a Photon in listening mode; flash it with: serial-flash tcp://127.0.0.1:2000 user.bin')
+        .example('$0 emulate -p ymodem --once --image out.bin', 'receive one file like rb and keep it')
+        .example('$0 emulate -p uboot --pty', 'a U-Boot console on a pseudo-terminal') as unknown as Argv<EmulateCommandArgs>,
+    handler: async (args) => setExitCode(await runEmulate(args, output)),
+  };
+}
+
+async function runEmulate(args: EmulateCommandArgs, output: Cli['output']): Promise<number> {
+  const deviceOptions = deviceOptionsFrom(args);
+  const listen = parseListenUrl(args.listen ?? DEFAULT_LISTEN);
+  if (args.image === '') throw new InputError('USAGE', '--image needs a file name, e.g. --image out.bin.');
+  const [{ createVirtualDevice }, { TcpHost }, { servePty }, summaryModule, render] = await Promise.all([
+    import('../../emulator/index.js'),
+    import('../../emulator/tcp-host.js'),
+    import('../../emulator/pty-host.js'),
+    import('../../emulator/received-image.js'),
+    import('../render/emulation.js'),
+  ]);
+  const log = (line: string) => output.stderr.write(`${line}\n`);
+  const { device, faults } = createVirtualDevice(args.profile as ProfileName, deviceOptions);
+  let host: Awaited<ReturnType<typeof TcpHost.listen>> | undefined;
+  let pty: Awaited<ReturnType<typeof servePty>> | undefined;
+  const controller = new AbortController();
+  const stopListening = onInterrupt(controller, () => undefined);
+  try {
+    host = await TcpHost.listen(device, listen);
+    if (args.pty !== undefined) pty = await servePty(host, { link: args.pty === '' ? undefined : args.pty });
+    log(`${capitalize(render.describeDevice(device))}`);
+    log(`Serving it on ${host.url}${pty ? ` and ${pty.path}` : ''} (one client at a time).`);
+    if (render.needsListeningHint(device)) {
+      log('Raw TCP and a pty carry no baud rate, so 28800 baud cannot start listening mode: run with --listening for a device that is already listening.');
+    }
+    if (deviceOptions.faults?.corrupt && args.profile !== 'ymodem' && args.profile !== 'uboot') {
+      log(`Note: the ${args.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);
+    }
+    log(args.once ? 'It exits after one transfer (Ctrl-C stops it sooner).' : 'Ctrl-C stops it and prints a summary.');
+    render.logActivity(device, host, log, args.verbose);
+    await untilDone(device, host, args.once, controller.signal);
+  } finally {
+    stopListening();
+    device.dispose();
+    await pty?.close();
+    await host?.close();
+  }
+  const summary = summaryModule.summarizeDevice(device);
+  const image = summaryModule.receivedImage(device);
+  const imagePath = args.image !== undefined && image !== undefined ? args.image : undefined;
+  if (imagePath !== undefined) await writeFile(imagePath, image!);
+  else if (args.image !== undefined) log(`No image written to ${args.image}: no transfer was accepted.`);
+  if (args.json) output.stdout.write(`${render.summaryJson(summary, { faults, ...(imagePath ? { image: imagePath } : {}) })}\n`);
+  else output.stdout.write(`${render.transferLine(summary, imagePath)}\n`);
+  return summary.status === 'none' || summary.status === 'accepted' ? EXIT.ok : EXIT.failed;
+}
+
+/** Resolves on Ctrl-C, or with --once after the first verdict and the host hanging up (or ONCE_LINGER_MS). */
+function untilDone(
+  device: import('../../emulator/virtual-device.js').VirtualDevice,
+  host: import('../../emulator/tcp-host.js').TcpHost,
+  once: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    if (!once) return;
+    const verdict = () => {
+      if (!host.connected) return resolve();
+      const timer = setTimeout(resolve, ONCE_LINGER_MS);
+      timer.unref(); // a Ctrl-C meanwhile must not keep the process waiting
+      host.once('disconnect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    };
+    device.once('transfer-complete', verdict);
+    device.once('transfer-failed', verdict);
+  });
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
