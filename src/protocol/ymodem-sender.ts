@@ -88,6 +88,8 @@ export const DEFAULT_TIMING: SenderTiming = {
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** Pause after an expected `C` before sending (see awaitExpectedC); once per transfer, twice. */
+const RECEIVER_SETTLE_MS = 20;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 
@@ -147,13 +149,13 @@ export class YmodemSender {
       this.emit({ type: 'receiver-ready', checksum: this.checksum, silent });
       this.setPhase('header');
       await this.sendBlock(encodeHeaderBlock(source, this.checksum), this.timing.headerAckTimeoutMs, this.options.headerRetries);
-      await this.awaitCrcRequestAfterHeader();
+      await this.awaitExpectedC(this.timing.responseTimeoutMs);
       this.setPhase('data');
       await this.sendData(source);
       this.setPhase('eot');
       const firstEotAcked = await this.sendEot();
       this.setPhase('end');
-      await this.awaitNextHeaderRequest();
+      await this.awaitExpectedC(this.timing.eotGraceMs);
       this.block = 0;
       await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs);
       this.text.flush();
@@ -200,11 +202,15 @@ export class YmodemSender {
     return false;
   }
 
-  private async awaitCrcRequestAfterHeader(): Promise<void> {
-    // Standard receivers send `C` right after the header's ACK; it is expected here, so it is
-    // taken without the quiet test. If it never comes we go on: a late `C` costs one re-sent block.
-    const byte = await this.readAnswer(this.timing.responseTimeoutMs, { expectingC: true });
-    if (byte !== CRC_REQUEST && byte !== 'timeout') this.text.add(byte);
+  /**
+   * Waits for the `C` a standard receiver sends after the header's ACK and after EOT. It is
+   * expected there, so it is taken without the quiet test; if it never comes we go on (a late
+   * `C` costs one re-sent block). lrzsz `rb` flushes its input right after sending this `C`,
+   * so a block sent at once can be thrown away: give the receiver a moment first.
+   */
+  private async awaitExpectedC(timeoutMs: number): Promise<void> {
+    const answer = await this.readAnswer(timeoutMs, { expectingC: true });
+    if (answer === CRC_REQUEST) await new Promise((resolve) => setTimeout(resolve, RECEIVER_SETTLE_MS));
   }
 
   private async sendData(source: BlockSource): Promise<void> {
@@ -266,11 +272,6 @@ export class YmodemSender {
         this.emit({ type: 'retry', phase: 'eot', block: this.block, attempt: attempt + 1, reason: answer === NAK ? 'nak' : 'timeout' });
       }
     }
-  }
-
-  private async awaitNextHeaderRequest(): Promise<void> {
-    const answer = await this.readAnswer(this.timing.eotGraceMs, { expectingC: true });
-    if (answer !== CRC_REQUEST && answer !== 'timeout') this.text.add(answer);
   }
 
   /**
