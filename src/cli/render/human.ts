@@ -98,6 +98,8 @@ export class HumanRenderer {
         hideCursor: true,
         etaBuffer: 20,
         fps: 10,
+        // The line printed above the bar erased it; redraw even when its text is unchanged.
+        forceRedraw: true,
       },
       Presets.shades_classic,
     );
@@ -124,8 +126,9 @@ export class HumanRenderer {
 
   private line(text: string): void {
     if (this.bar) {
-      // Print above the bar: clear its line, write, and let it redraw.
-      this.options.out.write(`\r\x1b[K${text}\n`);
+      // Print above the bar: clear its line, write, and let it redraw. The bar restores the
+      // cursor it saved at start when it stops, so save it again on the bar's new line (ESC 7).
+      this.options.out.write(`\r\x1b[K${text}\n\x1b7`);
       this.bar.render();
     } else {
       this.options.out.write(`${text}\n`);
