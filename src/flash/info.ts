@@ -9,12 +9,15 @@ import { describePort, findOnlyDevice } from './discover.js';
 import type { FlashEvent } from './events.js';
 import { DEFAULT_BAUD_RATE } from './flash.js';
 import { deviceSession } from './session.js';
+import { tapTraffic } from './trace.js';
 
 export interface InfoOptions {
   port?: string;
   binding?: BindingInterface;
   signal?: AbortSignal;
   onEvent?: (event: FlashEvent) => void;
+  /** Emit `trace` events with every byte exchanged. */
+  trace?: boolean;
 }
 
 export interface DeviceInfo extends DeviceIdentity {
@@ -27,14 +30,18 @@ export async function deviceInfo(options: InfoOptions): Promise<DeviceInfo> {
   const described = await describePort(port, options.binding);
   const device = recognise(described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined);
   const connection = await openConnection(port, { baudRate: DEFAULT_BAUD_RATE, dtr: true, binding: options.binding, signal: options.signal });
+  const emit = options.onEvent ?? (() => undefined);
+  const opened = performance.now();
+  const untap = options.trace ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - opened })) : undefined;
   const reader = new ByteReader(connection.stream);
-  const session = deviceSession(connection, reader, options.signal, options.onEvent ?? (() => undefined));
+  const session = deviceSession(connection, reader, options.signal, emit);
   try {
     const identity = await identifyParticleDevice(session);
     return { port, device: device?.platform.name, ...identity };
   } finally {
     await restoreSafeRate(session);
     reader.detach();
+    untap?.();
     await connection.close();
   }
 }
