@@ -13,6 +13,7 @@ import type {
   SetOptions,
   UpdateOptions,
 } from '@serialport/bindings-cpp';
+import { PacedLine } from './paced-line.js';
 
 /** The device's side of a virtual port. */
 export interface VirtualWire {
@@ -55,31 +56,6 @@ class BindingError extends Error {
   constructor(message: string, canceled = false) {
     super(message);
     if (canceled) this.canceled = true;
-  }
-}
-
-/** Serializes chunks through a simulated line: each chunk arrives when its last byte would. */
-class PacedLine {
-  private freeAt = 0;
-  private pending = Promise.resolve();
-  constructor(
-    private readonly bytesPerSecond: number | undefined,
-    private readonly latencyMs: number,
-  ) {}
-
-  deliver(data: Buffer, sink: (data: Buffer) => void): void {
-    if (!this.bytesPerSecond && !this.latencyMs) {
-      sink(data);
-      return;
-    }
-    const now = performance.now();
-    const start = Math.max(now, this.freeAt);
-    this.freeAt = start + (this.bytesPerSecond ? (data.length * 1000) / this.bytesPerSecond : 0);
-    const delay = this.freeAt + this.latencyMs - now;
-    // Chained so chunks keep their order even when timers fire in the same tick.
-    this.pending = this.pending.then(
-      () => new Promise<void>((resolve) => setTimeout(() => (sink(data), resolve()), Math.max(0, delay))),
-    );
   }
 }
 
