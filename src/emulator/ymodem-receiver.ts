@@ -37,6 +37,8 @@ type Phase = 'header' | 'data' | 'done';
 export class YmodemReceiver {
   private phase: Phase = 'header';
   private input: Buffer[] = [];
+  /** Read position inside input[0]. */
+  private inputOffset = 0;
   private frame: Buffer | undefined;
   private frameFill = 0;
   private busy = false;
@@ -92,6 +94,7 @@ export class YmodemReceiver {
     this.phase = 'done';
     this.clearTimer();
     this.input = [];
+    this.inputOffset = 0;
   }
 
   /** The device gives up on its own: CAN CAN, then `reason` is the device's to print. */
@@ -102,6 +105,11 @@ export class YmodemReceiver {
 
   private pump(): void {
     while (!this.busy && !this.finished) {
+      if (this.frame) {
+        // A block's body is copied in bulk: byte-wise handling cost more than the sender itself.
+        if (!this.fillFrame()) break;
+        continue;
+      }
       const byte = this.takeByte();
       if (byte === undefined) break;
       this.onByte(byte);
@@ -112,22 +120,35 @@ export class YmodemReceiver {
   private takeByte(): number | undefined {
     const head = this.input[0];
     if (!head) return undefined;
-    const byte = head[0]!;
-    if (head.length === 1) this.input.shift();
-    else this.input[0] = head.subarray(1);
+    const byte = head[this.inputOffset++]!;
+    if (this.inputOffset === head.length) {
+      this.input.shift();
+      this.inputOffset = 0;
+    }
     return byte;
   }
 
-  private onByte(byte: number): void {
-    if (this.frame) {
-      this.frame[this.frameFill++] = byte;
-      if (this.frameFill === this.frame.length) {
-        const frame = this.frame;
-        this.frame = undefined;
-        this.runAsync(() => this.onFrame(this.options.transformFrame?.(frame) ?? frame));
+  /** Copies buffered bytes into the frame being received; returns false when more are needed. */
+  private fillFrame(): boolean {
+    const frame = this.frame!;
+    while (this.frameFill < frame.length) {
+      const head = this.input[0];
+      if (!head) return false;
+      const n = Math.min(frame.length - this.frameFill, head.length - this.inputOffset);
+      head.copy(frame, this.frameFill, this.inputOffset, this.inputOffset + n);
+      this.frameFill += n;
+      this.inputOffset += n;
+      if (this.inputOffset === head.length) {
+        this.input.shift();
+        this.inputOffset = 0;
       }
-      return;
     }
+    this.frame = undefined;
+    this.runAsync(() => this.onFrame(this.options.transformFrame?.(frame) ?? frame));
+    return true;
+  }
+
+  private onByte(byte: number): void {
     if (this.pendingCan) {
       this.pendingCan = false;
       if (byte === CAN) return this.onSenderCancel();
