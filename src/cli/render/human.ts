@@ -3,10 +3,10 @@
  * the output is a file or a pipe, only the result with --quiet.
  */
 import type { Writable } from 'node:stream';
-import { styleText } from 'node:util';
 import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
+import { type Style, paint } from '../color.js';
 import { formatBytes, formatRate, formatSeconds } from './format.js';
 
 export interface HumanRendererOptions {
@@ -14,12 +14,12 @@ export interface HumanRendererOptions {
   quiet: boolean;
   verbose: boolean;
   color: boolean;
+  /** Plain lines even on a terminal (a bar would fight with --trace lines). */
+  plain?: boolean;
 }
 
 /** Without a terminal, one progress line this often at most. */
 const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
-
-type Style = Parameters<typeof styleText>[0];
 
 export class HumanRenderer {
   private bar: SingleBar | undefined;
@@ -32,7 +32,7 @@ export class HumanRenderer {
 
   /** cli-progress is loaded only when a transfer actually starts (keeps --help fast). */
   async prepare(): Promise<void> {
-    if (this.options.out.isTTY && !this.options.quiet) this.barModule = (await import('cli-progress')).default;
+    if (this.options.out.isTTY && !this.options.quiet && !this.options.plain) this.barModule = (await import('cli-progress')).default;
   }
 
   onEvent = (event: FlashEvent): void => {
@@ -136,7 +136,7 @@ export class HumanRenderer {
   }
 
   private paint(style: Style, text: string): string {
-    return this.options.color ? styleText(style, text) : text;
+    return paint(this.options.color, style, text);
   }
 }
 
