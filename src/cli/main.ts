@@ -11,10 +11,13 @@ import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
+import { REPORT_OPTIONS, RunReport } from './report.js';
+import { dropForeignSettings, ENV_PREFIX, loadConfig } from './settings.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding };
+  const report = new RunReport(output, argv);
+  const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv };
   const parser = yargs(argv)
     .scriptName('serial-flash')
     .usage('$0 [PORT] FILE [options]\n\nFlash FILE to a device over a serial line with YMODEM.')
@@ -23,7 +26,10 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .command(infoCommand(cli))
     .command(emulateCommand(cli))
     .completion('completion', 'print a shell completion script (bash/zsh)')
-    .env('SERIAL_FLASH')
+    .options(REPORT_OPTIONS)
+    .env(ENV_PREFIX)
+    .middleware(dropForeignSettings(argv), true)
+    .middleware((args) => report.configure(args), true)
     .strict()
     .help()
     .alias('h', 'help')
@@ -35,11 +41,20 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
       if (error) throw error;
       throw new InputError('USAGE', `${message} (see serial-flash --help)`);
     });
+  if (argv[0] === 'completion' && argv.length === 1) {
+    // yargs would print the script and then go on to run the default command (exitProcess is off).
+    parser.showCompletionScript();
+    return EXIT.ok;
+  }
   try {
-    await parser.parseAsync();
+    await parser.config(loadConfig(context.cwd ?? process.cwd()).values).parseAsync();
   } catch (error) {
-    output.error(describeError(error, argv.includes('--verbose') || argv.includes('-v')));
+    const message = describeError(error, argv.includes('--verbose') || argv.includes('-v'));
+    output.error(message);
+    report.fail(error, exitCodeFor(error), message);
     return exitCodeFor(error);
+  } finally {
+    report.close();
   }
   return exitCode;
 }

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
+import type { CliContext, Output } from '../../src/cli/output.js';
 
 export interface InProcessRun {
   code: number;
@@ -10,7 +10,7 @@ export interface InProcessRun {
   stderr: string;
 }
 
-export async function runMain(argv: string[], binding?: BindingInterface): Promise<InProcessRun> {
+export async function runMain(argv: string[], binding?: BindingInterface, context: Omit<CliContext, 'binding'> = {}): Promise<InProcessRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -18,6 +18,6 @@ export async function runMain(argv: string[], binding?: BindingInterface): Promi
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
   const output: Output = { stdout, stderr, color: false, error: (message) => stderr.write(`serial-flash: ${message}\n`) };
-  const code = await main(argv, output, { binding });
+  const code = await main(argv, output, { ...context, binding });
   return { code, stdout: out, stderr: err };
 }

@@ -2,18 +2,21 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CancelledError, InputError } from '../../errors.js';
 import type { BlockSize } from '../../protocol/blocks.js';
-import { EXIT } from '../exit-codes.js';
-import type { Cli, Output } from '../output.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import type { Cli } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
+import { onCommandLine } from '../settings.js';
 
 /** `--wait` alone: long enough for a USB device to reset and re-enumerate, even on a slow hub. */
 const DEFAULT_WAIT_SECONDS = 30;
 export const TARGETS = ['auto', 'particle', 'spark-core', 'ymodem', 'uboot'] as const;
 
-interface FlashArgs {
-  port?: string;
-  file?: string;
+export interface FlashArgs {
+  PORT?: string;
+  FILE?: string;
+  port?: string | string[];
+  all: boolean;
   target: string;
   address?: string;
   trigger?: string;
@@ -29,14 +32,16 @@ interface FlashArgs {
   verbose: boolean;
 }
 
-export function flashCommand({ output, setExitCode, binding }: Cli): CommandModule<object, FlashArgs> {
+export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
   return {
-    command: '$0 [port] [file]',
+    command: '$0 [PORT] [FILE]',
     describe: 'flash FILE through PORT (a serial path, COM3, or tcp://host:port)',
     builder: (yargs: Argv) =>
       yargs
-        .positional('port', { type: 'string', describe: 'serial port; omit it when exactly one Spark/Particle device is connected' })
-        .positional('file', { type: 'string', describe: 'firmware image (.bin)' })
+        .positional('PORT', { type: 'string', describe: 'serial port; omit it when exactly one Spark/Particle device is connected' })
+        .positional('FILE', { type: 'string', describe: 'firmware image (.bin)' })
+        .option('port', { alias: 'p', type: 'string', describe: 'a port to flash; repeat it (or separate with commas) to flash several at once' })
+        .option('all', { type: 'boolean', default: false, describe: 'flash every recognised Spark/Particle device at once' })
         .option('target', { alias: 't', type: 'string', choices: TARGETS, default: 'auto', describe: 'device type (auto: from the USB id, else the image)' })
         .option('address', { alias: 'a', type: 'string', describe: 'flash address, e.g. 0x08005000 (checked against the image; sent to consoles)' })
         .option('trigger', { type: 'string', describe: 'console command that starts the receiver; {address} {size} {name} are filled in' })
@@ -52,23 +57,19 @@ export function flashCommand({ output, setExitCode, binding }: Cli): CommandModu
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
         .example('$0 /dev/ttyACM0 firmware.bin', 'flash a Particle device or Spark Core (listening mode is entered for you)')
         .example('$0 firmware.bin', 'the same, when exactly one device is connected')
+        .example('$0 firmware.bin --all', 'flash every connected device at once, then show a table')
         .example('$0 /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)')
         .example('$0 /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000') as unknown as Argv<FlashArgs>,
     handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
-      setExitCode(await runFlash(args, output, binding));
+      cli.setExitCode(await runFlash(args, cli));
     },
   };
 }
 
-async function runFlash(args: FlashArgs, output: Output, binding: Cli['binding']): Promise<number> {
-  let { port, file } = args;
-  if (file === undefined && port !== undefined) [port, file] = [undefined, port];
-  if (file === undefined) {
-    throw new InputError('USAGE', 'Name the firmware file to flash, e.g. serial-flash /dev/ttyACM0 firmware.bin (see serial-flash --help).');
-  }
+async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
+  const { file, ports } = await choosePorts(args, cli);
   const options = {
     file,
-    port,
     target: args.target,
     address: parseAddressOption(args.address),
     trigger: args.trigger,
@@ -80,28 +81,53 @@ async function runFlash(args: FlashArgs, output: Output, binding: Cli['binding']
     waitMs: args.wait === undefined ? undefined : secondsToMs('--wait', args.wait === '' ? DEFAULT_WAIT_SECONDS : Number(args.wait)),
     force: args.force,
     dryRun: args.dryRun,
-    binding,
+    trace: cli.report.wantsTraffic,
+    binding: cli.binding,
   };
-  const [{ flash }, { HumanRenderer }] = await Promise.all([import('../../flash/flash.js'), import('../render/human.js')]);
-  const renderer = new HumanRenderer({ out: output.stdout, quiet: args.quiet, verbose: args.verbose, color: output.color });
-  await renderer.prepare();
+  if (ports.length > 1 || args.all) {
+    const { runFlashMany } = await import('./flash-many.js');
+    return runFlashMany({ ...options, ports }, args, cli);
+  }
+  const [{ flash }, { FlashView }] = await Promise.all([import('../../flash/flash.js'), import('../render/flash-view.js')]);
+  const requested = { port: ports[0], target: args.target, address: options.address };
+  const view = new FlashView(cli.report, { quiet: args.quiet, verbose: args.verbose, requested });
+  await view.prepare();
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, () => {
-    renderer.stop();
-    output.error('cancelling: telling the device to discard the transfer (press Ctrl-C again to quit at once)');
+    view.stop();
+    cli.output.error('cancelling: telling the device to discard the transfer (press Ctrl-C again to quit at once)');
   });
   try {
-    const outcome = await flash({ ...options, signal: controller.signal, onEvent: renderer.onEvent });
-    if ('dryRun' in outcome) renderer.dryRun(outcome.plan);
-    else renderer.success(outcome);
+    const outcome = await flash({ ...options, port: ports[0], signal: controller.signal, onEvent: view.onEvent });
+    if ('dryRun' in outcome) view.dryRun(outcome.plan);
+    else view.success(outcome);
     return EXIT.ok;
   } catch (error) {
-    renderer.stop();
-    if (controller.signal.aborted && !(error instanceof CancelledError)) {
-      throw new CancelledError('The transfer was cancelled.', {}, { cause: error });
-    }
-    throw error;
+    const failure = controller.signal.aborted && !(error instanceof CancelledError) ? new CancelledError('The transfer was cancelled.', {}, { cause: error }) : error;
+    view.failure(failure, exitCodeFor(failure));
+    throw failure;
   } finally {
     stopListening();
   }
+}
+
+/**
+ * FILE is the last positional; a first one is the port. `--port` adds ports; from the
+ * environment or a config file it applies only when no port was typed.
+ */
+async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ file: string; ports: string[] }> {
+  const positionals = [args.PORT, args.FILE].filter((value): value is string => value !== undefined);
+  const file = positionals.at(-1);
+  if (file === undefined) {
+    throw new InputError('USAGE', 'Name the firmware file to flash, e.g. serial-flash /dev/ttyACM0 firmware.bin (see serial-flash --help).');
+  }
+  const named = positionals.length === 2 ? [positionals[0]!] : [];
+  const typed = onCommandLine(argv, 'port', ['p']);
+  const optionPorts = [args.port ?? []].flat().flatMap((value) => String(value).split(',')).map((port) => port.trim()).filter(Boolean);
+  if (args.all) {
+    if (named.length > 0 || typed) throw new InputError('USAGE', '--all flashes every recognised device; leave out the ports, or leave out --all.');
+    const { findAllDevices } = await import('../../flash/flash-many.js');
+    return { file, ports: (await findAllDevices(binding)).map((device) => device.path) };
+  }
+  return { file, ports: named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts };
 }

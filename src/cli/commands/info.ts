@@ -1,25 +1,36 @@
 /** `serial-flash info [PORT]`: the device id and system firmware version of a Particle device or Spark Core. */
 import type { CommandModule } from 'yargs';
+import type { FlashEvent } from '../../flash/events.js';
 import { EXIT } from '../exit-codes.js';
 import type { Cli } from '../output.js';
+import { TraceFormatter } from '../render/trace.js';
 
-export function infoCommand({ output, setExitCode, binding }: Cli): CommandModule<object, { port?: string; json: boolean }> {
+export function infoCommand({ setExitCode, binding, report }: Cli): CommandModule<object, { port?: string }> {
   return {
     command: 'info [port]',
     describe: 'put the device in listening mode and print its id and system firmware version',
-    builder: (yargs) =>
-      yargs
-        .positional('port', { type: 'string', describe: 'serial port (omit when one device is connected)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
+    builder: (yargs) => yargs.positional('port', { type: 'string', describe: 'serial port (omit when one device is connected)' }),
     handler: async (args) => {
       const { deviceInfo } = await import('../../flash/info.js');
-      const info = await deviceInfo({ port: args.port, binding });
-      if (args.json) output.stdout.write(`${JSON.stringify(info)}\n`);
-      else {
-        output.stdout.write(
-          `Port:           ${info.port}${info.device ? ` (${info.device})` : ''}\nDevice id:      ${info.deviceId ?? 'unknown'}\nSystem version: ${info.systemVersion ?? 'unknown (before 0.4.4)'}\n`,
-        );
-      }
+      const trace = new TraceFormatter();
+      const onEvent = (event: FlashEvent) => {
+        if (event.type === 'trace') {
+          const description = trace.describe(event.direction, event.data);
+          report.traceLine(event.direction, description);
+          if (report.tracing) report.json?.event('trace', { direction: event.direction, hex: event.data.toString('hex'), description });
+        } else if (event.type === 'step') {
+          report.json?.event('step', { message: event.message });
+          report.logText(`· ${event.message}`);
+        } else if (event.type === 'device-text') {
+          report.json?.event('device-text', { text: event.text });
+          report.logText(`device: ${event.text}`);
+        }
+      };
+      const info = await deviceInfo({ port: args.port, binding, onEvent, trace: report.wantsTraffic });
+      report.human(
+        `Port:           ${info.port}${info.device ? ` (${info.device})` : ''}\nDevice id:      ${info.deviceId ?? 'unknown'}\nSystem version: ${info.systemVersion ?? 'unknown (before 0.4.4)'}`,
+      );
+      report.json?.result(true, { ...info });
       setExitCode(EXIT.ok);
     },
   };

@@ -2,23 +2,22 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../exit-codes.js';
 import type { Cli } from '../output.js';
+import { formatTable } from '../render/format.js';
 
-export function listCommand({ output, setExitCode, binding }: Cli): CommandModule<object, { json: boolean }> {
+export function listCommand({ setExitCode, binding, report }: Cli): CommandModule<object, object> {
   return {
     command: 'list',
     describe: 'list serial ports and the Spark/Particle devices on them',
-    builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'one JSON object per port' }),
-    handler: async (args) => {
+    handler: async () => {
       const { listDevices } = await import('../../flash/discover.js');
       const ports = await listDevices(binding);
-      if (args.json) {
-        for (const port of ports) {
-          const { device, ...info } = port;
-          const mode = device?.mode;
-          output.stdout.write(`${JSON.stringify({ ...info, device: device?.platform.name, mode })}\n`);
-        }
-      } else if (ports.length === 0) {
-        output.stdout.write('No serial ports found. Is the device plugged in (and not in DFU mode)?\n');
+      for (const port of ports) {
+        const { device, ...info } = port;
+        report.json?.event('port', { ...info, device: device?.platform.name, mode: device?.mode });
+      }
+      report.json?.result(true, { ports: ports.length, devices: ports.filter((port) => port.device).length });
+      if (ports.length === 0) {
+        report.human('No serial ports found. Is the device plugged in (and not in DFU mode)?');
       } else {
         const rows = ports.map((p) => [
           p.path,
@@ -27,14 +26,9 @@ export function listCommand({ output, setExitCode, binding }: Cli): CommandModul
           p.serialNumber ?? '-',
           p.device ? (p.device.mode === 'dfu' ? `${p.device.platform.name} in DFU mode — reset it` : p.device.platform.name) : '',
         ]);
-        output.stdout.write(table([['PORT', 'USB ID', 'MANUFACTURER', 'SERIAL', 'DEVICE'], ...rows]));
+        report.human(formatTable([['PORT', 'USB ID', 'MANUFACTURER', 'SERIAL', 'DEVICE'], ...rows]));
       }
       setExitCode(EXIT.ok);
     },
   };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }

@@ -1,0 +1,85 @@
+/**
+ * Defaults from outside the command line. yargs applies them with this precedence:
+ * command line > environment (SERIAL_FLASH_*) > config file > built-in defaults.
+ * The config file is the nearest `.serial-flashrc` (JSON) from the current directory
+ * upward, over the `serial-flash` key of the nearest package.json.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InputError } from '../errors.js';
+
+export const ENV_PREFIX = 'SERIAL_FLASH';
+export const RC_FILE = '.serial-flashrc';
+export const PACKAGE_KEY = 'serial-flash';
+
+export interface ConfigFile {
+  values: Record<string, unknown>;
+  /** The files the values came from, nearest last. */
+  sources: string[];
+}
+
+export function loadConfig(cwd: string): ConfigFile {
+  const rc = findUpward(cwd, RC_FILE);
+  const pkg = findUpward(cwd, 'package.json');
+  const fromPackage = pkg ? readObject(pkg, (parsed) => (parsed as Record<string, unknown>)[PACKAGE_KEY]) : undefined;
+  const fromRc = rc ? readObject(rc, (parsed) => parsed) : undefined;
+  return {
+    values: { ...fromPackage, ...fromRc },
+    sources: [fromPackage && `${pkg} ("${PACKAGE_KEY}")`, fromRc && rc].filter((s): s is string => Boolean(s)),
+  };
+}
+
+function findUpward(start: string, name: string): string | undefined {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, name);
+    if (statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function readObject(path: string, pick: (parsed: unknown) => unknown): Record<string, unknown> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError('CONFIG_FILE', `${path} is not valid JSON (${(error as Error).message}); fix it or remove it.`, { path });
+  }
+  const value = pick(parsed);
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError('CONFIG_FILE', `${path} must hold a JSON object of option names and values, e.g. {"target": "particle"}.`, { path });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Whether `--name` (or one of its short aliases) was typed, rather than coming from the environment or a file. */
+export function onCommandLine(argv: readonly string[], name: string, aliases: readonly string[] = []): boolean {
+  const flags = [`--${name}`, `--no-${name}`, ...aliases.map((alias) => `-${alias}`)];
+  return argv.some((token) => flags.some((flag) => token === flag || token.startsWith(`${flag}=`)));
+}
+
+interface KnownOptions {
+  getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+}
+
+/**
+ * A yargs middleware (run before validation) that drops settings the running command does not
+ * take, when they came from the environment or the config file: `SERIAL_FLASH_TARGET` must
+ * not make `serial-flash list` fail as an unknown argument. Typed options still are checked.
+ */
+export function dropForeignSettings(argv: readonly string[]) {
+  // yargs passes itself as the second argument; its published types leave that out.
+  return (parsed: Record<string, unknown>, yargs?: KnownOptions): void => {
+    if (!yargs) return;
+    const options = yargs.getOptions();
+    const known = new Set([...Object.keys(options.key), ...Object.values(options.alias).flat(), ...Object.keys(options.alias)]);
+    for (const key of Object.keys(parsed)) {
+      if (key === '_' || key === '$0' || known.has(key) || known.has(kebab(key))) continue;
+      if (!onCommandLine(argv, kebab(key))) delete parsed[key];
+    }
+  };
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
