@@ -12,9 +12,9 @@ import { UBootDevice, type UBootOptions } from './uboot-device.js';
 import type { VirtualPortOptions, VirtualWire } from './virtual-binding.js';
 import type { VirtualDevice } from './virtual-device.js';
 import { YmodemDevice, type YmodemDeviceOptions } from './ymodem-device.js';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from './profile-names.js';
 
-export const PROFILE_NAMES = ['photon', 'p1', 'electron', 'core', 'ymodem', 'uboot'] as const;
-export type ProfileName = (typeof PROFILE_NAMES)[number];
+export { isProfileName, PROFILE_NAMES, type ProfileName };
 
 /** Every option any profile takes; each profile reads the ones it knows. */
 export interface VirtualDeviceOptions
@@ -85,10 +85,6 @@ export const PROFILES: Record<ProfileName, ProfileEntry> = {
     port: () => UART_ADAPTER,
   },
 };
-
-export function isProfileName(name: string): name is ProfileName {
-  return (PROFILE_NAMES as readonly string[]).includes(name);
-}
 
 /** Builds a virtual device of `profile`, with its faults installed. */
 export function createProfile(profile: string, options: VirtualDeviceOptions = {}): VirtualDeviceInstance {

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { PROFILE_NAMES, type ProfileName } from '../../emulator/profiles.js';
+import { PROFILE_NAMES, type ProfileName } from '../../emulator/profile-names.js';
 import { deviceOptionsFrom, FIRMWARE_GENERATIONS, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
 import { EXIT } from '../exit-codes.js';
 import { onInterrupt } from '../interrupt.js';
