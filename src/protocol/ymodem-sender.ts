@@ -89,7 +89,7 @@ export const DEFAULT_TIMING: SenderTiming = {
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
 /** Pause after an expected `C` before sending (see awaitExpectedC); once per transfer, twice. */
-const RECEIVER_SETTLE_MS = 20;
+const RECEIVER_SETTLE_MS = 50;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 

@@ -43,3 +43,25 @@ export async function ptyPair(): Promise<PtyPair> {
       }),
   };
 }
+
+/**
+ * A pseudo-terminal whose far end is a command's stdin/stdout (through socat). The command
+ * talks through a socket, not a second pty: lrzsz `rb` flushes its tty (TCIOFLUSH) right
+ * after its final ACK, which on a pty pair can discard that ACK before socat reads it.
+ */
+export async function ptyToCommand(command: string, cwd: string): Promise<{ path: string; exited: Promise<number | null>; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-pty-'));
+  const path = join(dir, 'tty');
+  const child = spawn('socat', [`pty,raw,echo=0,link=${path}`, `EXEC:${command}`], { cwd, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!existsSync(path)) throw new Error('socat did not create the pty');
+  return {
+    path,
+    exited,
+    close: async () => {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    },
+  };
+}
