@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,13 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, PortError } from '../../src/errors.js';
 import type { Connection } from '../../src/transport/connection.js';
-import { openSerial, translateOpenError } from '../../src/transport/serial.js';
+import { translateOpenError } from '../../src/transport/port-errors.js';
+import { openSerial } from '../../src/transport/serial.js';
 import { ptySkipReason, startPtyPair, type PtyPair } from './pty-pair.js';
 import { ALL_BYTE_VALUES, patternBytes, readBytes } from './stream-helpers.js';
 
 const BAUD = 115200;
+/** Each case takes milliseconds; a stuck one should fail with its name rather than hang the run. */
+const SUITE_TIMEOUT_MS = 30_000;
 
-describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason }, () => {
+describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, timeout: SUITE_TIMEOUT_MS }, () => {
   let pair: PtyPair;
   before(async () => {
     pair = await startPtyPair();
@@ -124,27 +128,41 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason }, (
   });
 });
 
-describe('openSerial when the line goes away', { skip: ptySkipReason }, () => {
-  it('resolves closed with a DisconnectedError when the other end vanishes', async () => {
-    const pair = await startPtyPair();
-    let a: Connection | undefined;
-    try {
-      a = await openSerial(pair.a, { baudRate: BAUD });
-      a.stream.resume();
-      pair.socat.kill('SIGKILL');
-      const outcome = await a.closed;
-      assert.ok(outcome.error instanceof DisconnectedError, `closed with ${String(outcome.error)}`);
-      assert.match(outcome.error.message, /went away/);
-      await assert.rejects(a.setBaudRate(9600), DisconnectedError);
-      await a.close();
-    } finally {
-      await a?.close();
-      await pair.stop();
-    }
-  });
+/** A lost line is reported within milliseconds; this bound turns a missed loss into a failure. */
+const LOSS_REPORTED_WITHIN_MS = 5000;
+
+describe('openSerial when the line goes away', { skip: ptySkipReason, timeout: SUITE_TIMEOUT_MS }, () => {
+  // The kernel hangs the tty up. A read in flight may see EIO; a read started after the hangup
+  // gets zero bytes on every attempt, which the native binding alone retries forever.
+  for (const readingWhenLost of [true, false, true, false]) {
+    const when = readingWhenLost ? 'while a read is pending' : 'before the first read';
+    it(`resolves closed with a DisconnectedError when the other end vanishes ${when}`, async () => {
+      const pair = await startPtyPair();
+      let a: Connection | undefined;
+      try {
+        a = await openSerial(pair.a, { baudRate: BAUD });
+        if (readingWhenLost) a.stream.resume();
+        pair.socat.kill('SIGKILL');
+        await once(pair.socat, 'exit');
+        if (!readingWhenLost) a.stream.resume();
+        const outcome = await Promise.race([
+          a.closed,
+          new Promise<'not reported'>((resolve) => setTimeout(() => resolve('not reported'), LOSS_REPORTED_WITHIN_MS)),
+        ]);
+        assert.notEqual(outcome, 'not reported');
+        const { error } = outcome as { error?: Error };
+        assert.ok(error instanceof DisconnectedError, `closed with ${String(error)}`);
+        assert.match(error.message, /went away/);
+        await assert.rejects(a.setBaudRate(9600), DisconnectedError);
+      } finally {
+        await a?.close();
+        await pair.stop();
+      }
+    });
+  }
 });
 
-describe('openSerial opening errors', () => {
+describe('openSerial opening errors', { timeout: SUITE_TIMEOUT_MS }, () => {
   let dir: string;
   before(async () => {
     dir = await fsp.mkdtemp(join(tmpdir(), 'serial-flash-open-'));
@@ -195,7 +213,7 @@ const permissionSkip =
   (process.platform === 'win32' ? 'no Unix permissions' : undefined) ??
   (process.getuid?.() === 0 ? undefined : 'needs root to drop to an unprivileged user (run as root)');
 
-describe('openSerial permission errors (real open as an unprivileged user)', { skip: permissionSkip }, () => {
+describe('openSerial permission errors (real open as an unprivileged user)', { skip: permissionSkip, timeout: SUITE_TIMEOUT_MS }, () => {
   let pair: PtyPair;
   let device: string;
   before(async () => {
@@ -207,7 +225,12 @@ describe('openSerial permission errors (real open as an unprivileged user)', { s
   });
 
   function openAsNobody(): { code: string; message: string } {
-    const result = spawnSync(process.execPath, [PERMISSION_CHILD, device], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [PERMISSION_CHILD, device], {
+      uid: NOBODY,
+      gid: NOBODY,
+      encoding: 'utf8',
+      timeout: SUITE_TIMEOUT_MS / 2,
+    });
     assert.equal(result.status, 0, result.stderr);
     return JSON.parse(result.stdout) as { code: string; message: string };
   }
@@ -215,7 +238,7 @@ describe('openSerial permission errors (real open as an unprivileged user)', { s
   it('mode 000: PORT_PERMISSION_DENIED with the dialout/uucp advice', async () => {
     await fsp.chmod(device, 0o000);
     const { code, message } = openAsNobody();
-    assert.equal(code, 'PORT_PERMISSION_DENIED');
+    assert.equal(code, 'PORT_PERMISSION_DENIED', message);
     assert.match(message, /sudo usermod -aG dialout \$USER/);
     assert.match(message, /uucp/);
     assert.ok(message.includes(`ls -l ${device}`));
@@ -228,7 +251,7 @@ describe('openSerial permission errors (real open as an unprivileged user)', { s
     await fsp.chown(device, 0, Number(group[2]));
     await fsp.chmod(device, 0o660);
     const { code, message } = openAsNobody();
-    assert.equal(code, 'PORT_PERMISSION_DENIED');
+    assert.equal(code, 'PORT_PERMISSION_DENIED', message);
     assert.ok(message.includes(`sudo usermod -aG ${group[0]} $USER`), message);
   });
 });
