@@ -3,7 +3,6 @@
  * sentence on failure and returns the exit code. The only module that reads argv or env,
  * writes to the terminal, or decides the exit code. Heavy modules load inside handlers.
  */
-import yargs from 'yargs';
 import { InputError, SerialFlashError } from '../errors.js';
 import { emulateCommand } from './commands/emulate.js';
 import { flashCommand } from './commands/flash.js';
@@ -11,10 +10,12 @@ import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
+import { loadYargs } from './yargs-lite.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
 import { dropForeignSettings, ENV_PREFIX, loadConfig } from './settings.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
+  const yargs = await loadYargs();
   let exitCode: number = EXIT.ok;
   const report = new RunReport(output, argv);
   const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv };
