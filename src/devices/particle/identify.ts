@@ -11,8 +11,9 @@ export interface DeviceIdentity {
 
 /** `i` answers within a few hundred ms in listening mode; allow for a slow first answer (a Xenon took ~6 s). */
 export const IDENTIFY_TIMEOUT_MS = 8_000;
-const DEVICE_ID = /(?:Your (?:device|core) id is|Device ID:)\s*([0-9a-f]{24})/i;
-const SYSTEM_VERSION = /system firmware version:\s*(\S+)/i;
+const DEVICE_ID = /(?:Your (?:device|core) id is|Device ID:)\s*([0-9a-f]{24})\s/i;
+/** Up to the line end: matching on a partial line would read `1.5.2` as `1`. */
+const SYSTEM_VERSION = /system firmware version:\s*(\S+)\r?\n/i;
 /** `v` exists since 0.4.4; older devices ignore it. */
 const VERSION_TIMEOUT_MS = 2_000;
 

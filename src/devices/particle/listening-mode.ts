@@ -22,7 +22,7 @@ export const FIRST_ANSWER_TIMEOUT_MS = 10_000;
 /** Sets 9600 then 28800 when the transport can signal; says so when it cannot. */
 export async function switchToListeningRate(session: DeviceSession, what: string): Promise<boolean> {
   if (!session.connection.canSignal) {
-    session.onStep(`${session.connection.path} cannot change the line rate (raw TCP), so the device must already be ${what}`);
+    session.onStep(`${session.connection.path} cannot pass a line-rate change on to the device, so it must already be in ${what}`);
     return false;
   }
   session.onStep(`setting ${SAFE_BAUD_RATE} then ${LISTENING_BAUD_RATE} baud to put the device in ${what}`);

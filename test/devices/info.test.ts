@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startVirtualPort } from '../../src/emulator/index.js';
+import { runMain } from '../helpers/in-process-cli.js';
+
+test('info enters listening mode and reads the whole id and version (1.5.2, not 1), leaving 9600 baud', async () => {
+  const port = startVirtualPort('photon', { timeScale: 0.02, systemVersion: '1.5.2', deviceId: '0123456789abcdef01234567' });
+  const rates: number[] = [];
+  port.device.on('line-coding', (rate: number) => rates.push(rate));
+  try {
+    const run = await runMain(['info', port.path, '--json'], port.binding);
+    assert.equal(run.code, 0, run.stderr);
+    const info = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    assert.equal(info.deviceId, '0123456789abcdef01234567');
+    assert.equal(info.systemVersion, '1.5.2');
+    assert.equal(info.device, 'Photon');
+    assert.equal(rates.at(-1), 9600, 'a harmless rate is left set');
+  } finally {
+    port.close();
+  }
+});
