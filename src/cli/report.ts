@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { InputError } from '../errors.js';
 import type { Output } from './output.js';
 import { JsonLines } from './render/json.js';
-import { type TraceDirection, formatTraceLine } from './render/trace.js';
+import { type TraceDirection, formatTraceLine } from './render/trace-line.js';
 
 /** Options every command takes. */
 export const REPORT_OPTIONS = {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { FlashJsonRenderer, JSON_PROGRESS_INTERVAL_MS, JsonLines } from '../../src/cli/render/json.js';
+import { FlashJsonRenderer, JSON_PROGRESS_INTERVAL_MS } from '../../src/cli/render/flash-json.js';
+import { JsonLines } from '../../src/cli/render/json.js';
 import { TransferError } from '../../src/errors.js';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { fixture, runCli } from '../helpers/cli.js';

@@ -6,7 +6,7 @@
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import type { RunReport } from '../report.js';
 import { HumanRenderer } from './human.js';
-import { FlashJsonRenderer } from './json.js';
+import { FlashJsonRenderer } from './flash-json.js';
 import { TraceFormatter } from './trace.js';
 
 export interface FlashViewOptions {

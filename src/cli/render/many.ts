@@ -11,7 +11,8 @@ import { paint } from '../color.js';
 import type { RunReport } from '../report.js';
 import { formatBytes, formatSeconds, formatTable } from './format.js';
 import { HumanRenderer } from './human.js';
-import { FlashJsonRenderer, errorFields } from './json.js';
+import { FlashJsonRenderer } from './flash-json.js';
+import { errorFields } from './json.js';
 import { TraceFormatter } from './trace.js';
 
 /** Without a terminal, one progress line per device this often at most. */

@@ -6,8 +6,9 @@
  */
 import { crc16, sum8 } from '../../protocol/blocks.js';
 import { CRC_REQUEST, NAK, SOH, STX, controlByteName } from '../../protocol/control-bytes.js';
+import type { TraceDirection } from './trace-line.js';
 
-export type TraceDirection = 'tx' | 'rx';
+export { type TraceDirection, formatTraceLine } from './trace-line.js';
 
 /** Bytes around a block's payload: start byte, sequence number, its complement. */
 const FRAME_HEAD_BYTES = 3;
@@ -162,9 +163,4 @@ function byteName(byte: number): string {
 
 function hex(value: number, digits = 2): string {
   return value.toString(16).toUpperCase().padStart(digits, '0');
-}
-
-/** One trace line: seconds since the start, the direction, what was exchanged; `label` names the device when there are several. */
-export function formatTraceLine(seconds: number, direction: TraceDirection, description: string, label?: string): string {
-  return `${seconds.toFixed(3).padStart(8)} ${label ? `${label} ` : ''}${direction} ${description}`;
 }

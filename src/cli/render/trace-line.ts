@@ -1,0 +1,7 @@
+/** The shape of a trace line, apart from the formatter so that reporting loads without it. */
+export type TraceDirection = 'tx' | 'rx';
+
+/** One trace line: seconds since the start, the direction, what was exchanged; `label` names the device when there are several. */
+export function formatTraceLine(seconds: number, direction: TraceDirection, description: string, label?: string): string {
+  return `${seconds.toFixed(3).padStart(8)} ${label ? `${label} ` : ''}${direction} ${description}`;
+}
