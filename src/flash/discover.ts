@@ -1,4 +1,5 @@
 /** Which port to use when the user named none, and the device list behind `serial-flash list`. */
+import { realpath } from 'node:fs/promises';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { PortError } from '../errors.js';
 import { type RecognisedDevice, recognise } from '../devices/registry.js';
@@ -16,11 +17,17 @@ export async function listDevices(binding?: BindingInterface): Promise<Discovere
   });
 }
 
-/** The port's entry in the list, matched by path (USB identity for target choice). */
+/**
+ * The port's entry in the list (USB identity for target choice), matched by path or, for
+ * links such as /dev/serial/by-id/…, by the device they point to.
+ */
 export async function describePort(path: string, binding?: BindingInterface): Promise<DiscoveredPort | undefined> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return undefined;
   const ports = await listDevices(binding).catch(() => []);
-  return ports.find((port) => port.path === path);
+  const exact = ports.find((port) => port.path === path);
+  if (exact) return exact;
+  const target = await realpath(path).catch(() => undefined);
+  return target === undefined ? undefined : ports.find((port) => port.path === target);
 }
 
 /** The single recognised device in serial mode, or an error listing what there is. */
