@@ -6,6 +6,7 @@ import type { VirtualDeviceOptions, ProfileName } from '../emulator/profiles.js'
 import type { FaultOptions } from '../emulator/faults.js';
 import type { ParticleFirmware } from '../emulator/particle-device.js';
 import { InputError } from '../errors.js';
+import { splitTcpUrl } from '../transport/tcp.js';
 
 export interface EmulateArgs {
   profile: ProfileName;
@@ -113,20 +114,12 @@ export function generationOf(text: string): ParticleFirmware | undefined {
 }
 
 export function parseListenUrl(text: string): { host: string; port: number } {
-  const bad = (why: string) =>
-    new InputError('BAD_OPTION', `--listen ${text} is not usable (${why}); write it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:2000 (port 0: any free port).`);
-  if (!/^tcp:\/\//i.test(text)) throw bad('it must start with tcp://');
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw bad('it cannot be parsed');
-  }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw bad('the host is missing');
-  if (url.port === '') throw bad('the port number is missing');
-  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash || url.username) throw bad('only a host and a port may be given');
-  return { host, port: Number(url.port) };
+  const split = splitTcpUrl(text);
+  if (!('problem' in split)) return split;
+  throw new InputError(
+    'BAD_OPTION',
+    `--listen ${text} is not usable (${split.problem}); write it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:2000 (port 0: any free port).`,
+  );
 }
 
 function probability(option: string, value: number): number {

@@ -21,26 +21,30 @@ export function isTcpUrl(spec: string): boolean {
   return TCP_URL_PATTERN.test(spec);
 }
 
-export function parseTcpUrl(url: string): { host: string; port: number } {
-  const bad = (why: string): PortError =>
-    new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${why}); write it as tcp://host:port, e.g. tcp://192.168.1.20:2000.`);
-  if (!isTcpUrl(url)) throw bad('it must start with tcp://');
+/** Host and port of a `tcp://host:port` URL, or why it is not usable (shared with `emulate --listen`). */
+export function splitTcpUrl(url: string): { host: string; port: number } | { problem: string } {
+  if (!isTcpUrl(url)) return { problem: 'it must start with tcp://' };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw bad('it cannot be parsed');
+    return { problem: 'it cannot be parsed' };
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw bad('the host is missing');
-  if (parsed.port === '') throw bad('the port number is missing');
+  if (host === '') return { problem: 'the host is missing' };
+  if (parsed.port === '') return { problem: 'the port number is missing' };
   if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search || parsed.hash || parsed.username) {
-    throw bad('only a host and a port may be given');
+    return { problem: 'only a host and a port may be given' };
   }
-  // URL has already rejected ports above 65535; 0 cannot be connected to.
-  const port = Number(parsed.port);
-  if (port === 0) throw bad('port 0 cannot be connected to');
-  return { host, port };
+  // URL has already rejected ports above 65535.
+  return { host, port: Number(parsed.port) };
+}
+
+export function parseTcpUrl(url: string): { host: string; port: number } {
+  const split = splitTcpUrl(url);
+  const problem = 'problem' in split ? split.problem : split.port === 0 ? 'port 0 cannot be connected to' : undefined;
+  if (problem === undefined) return split as { host: string; port: number };
+  throw new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${problem}); write it as tcp://host:port, e.g. tcp://192.168.1.20:2000.`);
 }
 
 export async function openTcp(url: string, options: OpenTcpOptions = {}): Promise<Connection> {
