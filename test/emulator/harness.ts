@@ -193,15 +193,4 @@ export async function sendFile(host: Host, name: string, data: Buffer, options: 
   await host.expectNext([ACK]);
 }
 
-/** Deterministic data whose neighbouring bytes differ, so shifts show. */
-export function testData(size: number, seed = 7): Buffer {
-  const data = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data[i] = x & 0xff;
-  }
-  return data;
-}
+export { testData } from '../helpers/test-data.js';

@@ -17,18 +17,7 @@ export async function openVirtualStream(wire: VirtualWire, options: VirtualPortO
   return { binding, path, stream, close };
 }
 
-/** Deterministic test data: every byte differs from its neighbours so shifts show up. */
-export function testData(size: number, seed = 1): Buffer {
-  const data = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data[i] = x & 0xff;
-  }
-  return data;
-}
+export { testData } from './test-data.js';
 
 export function bufferBlockSource(data: Buffer, name = 'firmware.bin'): BlockSource {
   return {

@@ -26,15 +26,4 @@ export function readBytes(stream: Duplex, count: number, timeoutMs = 5000): Prom
 /** Every byte value once, control characters included (they expose cooked tty modes). */
 export const ALL_BYTE_VALUES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-/** Deterministic data in which neighbouring bytes differ, so drops and shifts show up. */
-export function patternBytes(size: number, seed = 7): Buffer {
-  const data = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data[i] = x & 0xff;
-  }
-  return data;
-}
+export { testData as patternBytes } from '../helpers/test-data.js';
