@@ -15,6 +15,16 @@ export interface ConsoleSession {
   signal?: AbortSignal;
   /** Each complete line the device printed. */
   onText(text: string): void;
+  /**
+   * Multiplies every console wait (1 for real devices): a virtual device running at a
+   * fraction of real time answers that much sooner, and so does its silence end.
+   */
+  timeScale?: number;
+}
+
+/** A console wait as this session runs it. */
+function scaled(session: ConsoleSession, ms: number): number {
+  return ms * (session.timeScale ?? 1);
 }
 
 export interface WaitResult {
@@ -36,7 +46,7 @@ export async function waitForText(
   options: { stopAt?: (byte: number, textSoFar: string) => boolean } = {},
 ): Promise<WaitResult> {
   const lines = new DeviceTextCollector(session.onText);
-  const deadline = performance.now() + timeoutMs;
+  const deadline = performance.now() + scaled(session, timeoutMs);
   let text = '';
   try {
     for (;;) {
@@ -61,11 +71,11 @@ export async function waitForText(
 /** Reads and reports whatever arrives until the line has been quiet for `quietMs` (at most `maxMs`). */
 export async function drainUntilQuiet(session: ConsoleSession, quietMs: number, maxMs: number): Promise<string> {
   const lines = new DeviceTextCollector(session.onText);
-  const deadline = performance.now() + maxMs;
+  const deadline = performance.now() + scaled(session, maxMs);
   let text = '';
   try {
     while (performance.now() < deadline) {
-      const byte = await session.reader.next(Math.min(quietMs, deadline - performance.now()), session.signal);
+      const byte = await session.reader.next(Math.min(scaled(session, quietMs), deadline - performance.now()), session.signal);
       if (byte === TIMED_OUT) break;
       text += String.fromCharCode(byte);
       lines.add(byte);

@@ -10,7 +10,7 @@ import { InputError, SerialFlashError, TransferError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { ByteReader } from '../protocol/byte-reader.js';
-import { YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
+import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
 import type { Connection } from '../transport/connection.js';
 import { openConnection, waitForPort } from '../transport/open.js';
 import { describePort, findOnlyDevice } from './discover.js';
@@ -38,6 +38,13 @@ export interface FlashOptions {
   dryRun?: boolean;
   /** Wait this long for the port to appear (a device plugged in or re-enumerating). */
   waitMs?: number;
+  /**
+   * Multiplies the waits that depend on the device (the target's dialect, console prompts,
+   * closing text and the sender's defaults): 1 for real hardware; a virtual device running at
+   * a fraction of real time (the emulator's timeScale) gets the same fraction. Timeouts given
+   * explicitly (responseTimeoutMs, startTimeoutMs) are used as given.
+   */
+  timeScale?: number;
   /** Emit `trace` events with every byte exchanged. */
   trace?: boolean;
   /** The serialport binding to use (virtual devices); the native one by default. */
@@ -129,13 +136,14 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   emit({ type: 'open', port: plan.port });
   const untap = options.trace ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - started })) : undefined;
   const reader = new ByteReader(connection.stream);
-  const session = deviceSession(connection, reader, options.signal, emit);
+  const timeScale = options.timeScale ?? 1;
+  const session = deviceSession(connection, reader, options.signal, emit, timeScale);
   try {
     const learned = (await profile.enterReceiver(session, request, image)) ?? {};
     emit({ type: 'start', totalBytes: image.size });
     const sender = new YmodemSender(connection.stream, {
-      ...senderOptions(options, connection, profile.senderOptions(request)),
-      ...learned,
+      ...senderOptions(options, connection, profile.senderOptions(request), timeScale),
+      ...scaleDeviceWaits(learned, timeScale),
       reader,
       signal: options.signal,
       onEvent: (event) => {
@@ -165,7 +173,18 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   }
 }
 
-function senderOptions(options: FlashOptions, connection: Connection, dialect: SenderOptions): SenderOptions {
+/** The sender's waits that last as long as the device takes; line timing is not among them. */
+const DEVICE_WAITS = ['startTimeoutMs', 'responseTimeoutMs', 'headerAckTimeoutMs', 'finalAckTimeoutMs', 'eotGraceMs'] as const;
+
+function scaleDeviceWaits(options: SenderOptions, timeScale: number): SenderOptions {
+  if (timeScale === 1) return options;
+  const scaled: SenderOptions = { ...options };
+  for (const key of DEVICE_WAITS) if (scaled[key] !== undefined) scaled[key] = scaled[key]! * timeScale;
+  return scaled;
+}
+
+function senderOptions(options: FlashOptions, connection: Connection, dialect: SenderOptions, timeScale: number): SenderOptions {
+  const defaults: SenderOptions = Object.fromEntries(DEVICE_WAITS.map((key) => [key, DEFAULT_TIMING[key]]));
   const user: SenderOptions = {
     blockSize: options.blockSize,
     retries: options.retries,
@@ -173,7 +192,12 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
     startTimeoutMs: options.startTimeoutMs,
     msPerByte: connection.baudRate ? (BITS_PER_BYTE * 1000) / connection.baudRate : 0,
   };
-  const merged: SenderOptions = { ...user, ...dialect };
+  // Defaults, then what the user said, then what the device's dialect needs.
+  const merged: SenderOptions = {
+    ...scaleDeviceWaits(defaults, timeScale),
+    ...definedOnly(user),
+    ...scaleDeviceWaits(definedOnly(dialect), timeScale),
+  };
   // A longer --timeout also stretches the waits a device's dialect set, never shortens them.
   if (options.responseTimeoutMs !== undefined) {
     for (const key of ['headerAckTimeoutMs', 'finalAckTimeoutMs'] as const) {
@@ -181,6 +205,10 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
     }
   }
   return merged;
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function asFlashError(error: unknown): SerialFlashError {

@@ -21,6 +21,7 @@ interface Checked {
   baudRate?: number;
   blockSize?: number;
   address?: number;
+  timeScale?: number;
 }
 
 export function validateFlashOptions(options: Checked): void {
@@ -30,6 +31,10 @@ export function validateFlashOptions(options: Checked): void {
   checkInteger('--wait', options.waitMs, 0, MAX_TIMEOUT_MS, 1000, 's');
   checkInteger('--baud', options.baudRate, MIN_BAUD_RATE, MAX_BAUD_RATE);
   checkInteger('--address', options.address, 0, MAX_ADDRESS);
+  const scale = options.timeScale;
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
+    throw new InputError('BAD_OPTION', `timeScale must be a positive number (1 for real devices), not ${scale}.`);
+  }
   if (options.blockSize !== undefined && options.blockSize !== 128 && options.blockSize !== 1024) {
     throw new InputError('BAD_OPTION', `--block-size must be 128 or 1024, not ${options.blockSize}.`);
   }
