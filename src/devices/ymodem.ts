@@ -6,6 +6,7 @@ import type { SerialFlashError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/ymodem-sender.js';
+import { isPseudoTerminal } from '../transport/pseudo-terminal.js';
 import { protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
@@ -13,6 +14,11 @@ import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './
 /** After the final ACK, receivers often print a line or two (IAP menus redraw themselves). */
 export const CLOSING_TEXT_QUIET_MS = 200;
 export const CLOSING_TEXT_MAX_MS = 1_000;
+/**
+ * On a pty, how long to let lrzsz `rb` flush its input after the `C` before sending: 50 ms
+ * covers its write-then-tcflush being descheduled on a busy machine (seen in the pty tests).
+ */
+export const PTY_REQUEST_SETTLE_MS = 50;
 
 export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
@@ -31,7 +37,10 @@ export const ymodemProfile: DeviceProfile = {
     return `none: the receiver must already be waiting for a YMODEM upload${where}`;
   },
 
-  async enterReceiver(): Promise<void> {},
+  async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
+    // rb's flush after its C only races a block that arrives at once, i.e. over a pty.
+    if (await isPseudoTerminal(session.connection.path)) return { requestSettleMs: PTY_REQUEST_SETTLE_MS };
+  },
 
   senderOptions(): SenderOptions {
     return {};

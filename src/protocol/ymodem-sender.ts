@@ -49,6 +49,13 @@ export interface SenderTiming {
   eotGraceMs: number;
   /** Quiet time that turns a lone `C`/NAK into a request rather than a letter of text. */
   requestQuietMs: number;
+  /**
+   * Pause after the `C` that follows the header's ACK and the EOT, before sending. lrzsz `rb`
+   * discards its input (tcflush) just after writing that `C`; over a pseudo-terminal our next
+   * block can arrive first and be lost. On a real line it cannot arrive that fast, so 0 unless
+   * the link is a pty (the ymodem profile decides).
+   */
+  requestSettleMs: number;
   /** How long to keep reading the text a receiver prints after it cancels. */
   abortTextMs: number;
   /** Added to every wait per byte written, for slow lines (0 when unknown). */
@@ -82,14 +89,13 @@ export const DEFAULT_TIMING: SenderTiming = {
   finalAckTimeoutMs: 10_000,
   eotGraceMs: 10_000,
   requestQuietMs: 30,
+  requestSettleMs: 0,
   abortTextMs: 300,
   msPerByte: 0,
 };
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
-/** Pause after an expected `C` before sending (see awaitExpectedC); once per transfer, twice. */
-const RECEIVER_SETTLE_MS = 50;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 
@@ -205,12 +211,13 @@ export class YmodemSender {
   /**
    * Waits for the `C` a standard receiver sends after the header's ACK and after EOT. It is
    * expected there, so it is taken without the quiet test; if it never comes we go on (a late
-   * `C` costs one re-sent block). lrzsz `rb` flushes its input right after sending this `C`,
-   * so a block sent at once can be thrown away: give the receiver a moment first.
+   * `C` costs one re-sent block). Then waits `requestSettleMs` (rb's input flush on ptys).
    */
   private async awaitExpectedC(timeoutMs: number): Promise<void> {
     const answer = await this.readAnswer(timeoutMs, { expectingC: true });
-    if (answer === CRC_REQUEST) await new Promise((resolve) => setTimeout(resolve, RECEIVER_SETTLE_MS));
+    if (answer === CRC_REQUEST && this.timing.requestSettleMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.timing.requestSettleMs));
+    }
   }
 
   private async sendData(source: BlockSource): Promise<void> {
