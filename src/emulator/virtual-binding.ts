@@ -14,6 +14,7 @@ import type {
   UpdateOptions,
 } from '@serialport/bindings-cpp';
 import { PacedLine } from './paced-line.js';
+import { preciseTimers } from './precise-timer.js';
 
 /** The device's side of a virtual port. */
 export interface VirtualWire {
@@ -186,6 +187,8 @@ export class VirtualBinding implements BindingInterface<VirtualPort> {
   add(path: string, wire: VirtualWire, options: VirtualPortOptions = {}): void {
     if (this.ports.has(path)) throw new Error(`virtual port ${path} already exists`);
     this.ports.set(path, { wire, options });
+    // The pacing clock's worker takes tens of ms to start: not on the first byte's time.
+    if (options.bytesPerSecond || options.latencyMs) preciseTimers.warmUp();
   }
 
   /** The port disappears, as when a device resets or is unplugged. */
