@@ -110,6 +110,12 @@ export interface SendResult {
 
 type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout';
 
+/** A data block ready to write, and how much of the file it carries. */
+interface Frame {
+  frame: Buffer;
+  payloadBytes: number;
+}
+
 /** Sends one file. Create one sender per transfer. */
 export class YmodemSender {
   private readonly timing: SenderTiming;
@@ -222,24 +228,38 @@ export class YmodemSender {
 
   private async sendData(source: BlockSource): Promise<void> {
     let offset = 0;
-    let next = source.read(0, this.blockSize);
+    let upcoming: Promise<Frame> | undefined = this.frameAt(source, 0, this.block + 1);
+    let reportPrevious: (() => void) | undefined;
     while (offset < source.size) {
-      const payload = await next;
-      if (payload.length === 0) {
-        throw this.error('FILE_SHRANK', `The file became shorter while it was being sent (${offset} of ${source.size} bytes read).`);
-      }
-      const size: BlockSize = this.blockSize === 1024 && payload.length <= 128 ? 128 : this.blockSize;
+      const { frame, payloadBytes }: Frame = await upcoming!;
       this.block = (this.block + 1) & 0xff;
-      const frame = encodeBlock(this.block, payload, size, this.checksum);
-      const nextOffset = offset + payload.length;
-      // Read ahead while the receiver writes this block to flash.
-      next = nextOffset < source.size ? source.read(nextOffset, this.blockSize) : Promise.resolve(new Uint8Array(0));
-      await this.sendBlock(frame, this.timing.responseTimeoutMs);
+      const nextOffset: number = offset + payloadBytes;
+      // The next frame is read and built while the receiver handles this one, so its ACK is
+      // answered by a single write of a ready frame.
+      upcoming = nextOffset < source.size ? this.frameAt(source, nextOffset, this.block + 1) : undefined;
+      upcoming?.catch(() => undefined); // awaited next turn; must not count as unhandled meanwhile
+      // Started before the previous block's progress is reported: listeners run off the critical path.
+      const sending = this.sendBlock(frame, this.timing.responseTimeoutMs);
+      reportPrevious?.();
+      await sending;
       offset = nextOffset;
       this.acknowledged = offset;
-      this.emit({ type: 'progress', block: this.block, bytesAcknowledged: offset, totalBytes: source.size });
+      const block = this.block;
+      reportPrevious = () => this.emit({ type: 'progress', block, bytesAcknowledged: nextOffset, totalBytes: source.size });
     }
+    reportPrevious?.();
   }
+
+  /** Reads and frames the data block at `offset`; a 1K transfer ends with a 128-byte block when that is enough. */
+  private async frameAt(source: BlockSource, offset: number, sequence: number): Promise<Frame> {
+    const payload = await source.read(offset, this.blockSize);
+    if (payload.length === 0) {
+      throw this.error('FILE_SHRANK', `The file became shorter while it was being sent (${offset} of ${source.size} bytes read).`);
+    }
+    const size: BlockSize = this.blockSize === 1024 && payload.length <= 128 ? 128 : this.blockSize;
+    return { frame: encodeBlock(sequence & 0xff, payload, size, this.checksum), payloadBytes: payload.length };
+  }
+
 
   /** Writes a block until the receiver ACKs it. */
   private async sendBlock(frame: Buffer, timeoutMs: number, retries = this.retries): Promise<void> {
