@@ -12,7 +12,7 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
 import { loadYargs } from './yargs-lite.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
-import { dropForeignSettings, ENV_PREFIX, loadConfig } from './settings.js';
+import { dropForeignSettings, ENV_PREFIX, loadConfig, SETTINGS_HELP } from './settings.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
   const yargs = await loadYargs();
@@ -36,7 +36,7 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .alias('h', 'help')
     .version()
     .wrap(Math.min(100, output.columns ?? 100))
-    .epilogue(EXIT_CODES_HELP)
+    .epilogue(`${EXIT_CODES_HELP}\n\n${SETTINGS_HELP}`)
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;

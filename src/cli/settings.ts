@@ -12,6 +12,12 @@ export const ENV_PREFIX = 'SERIAL_FLASH';
 export const RC_FILE = '.serial-flashrc';
 export const PACKAGE_KEY = 'serial-flash';
 
+/** For --help; yargs wraps it. */
+export const SETTINGS_HELP =
+  `Defaults for any option: ${ENV_PREFIX}_<OPTION> in the environment (${ENV_PREFIX}_PORT, ${ENV_PREFIX}_TARGET, ` +
+  `${ENV_PREFIX}_BAUD, …), or a ${RC_FILE} JSON file here or above (or a "${PACKAGE_KEY}" key in package.json). ` +
+  'The command line wins over the environment, which wins over the file.';
+
 export interface ConfigFile {
   values: Record<string, unknown>;
   /** The files the values came from, nearest last. */
