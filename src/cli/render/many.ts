@@ -17,6 +17,8 @@ import { TraceFormatter } from './trace.js';
 
 /** Without a terminal, one progress line per device this often at most. */
 const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
+/** Narrower bars than one device gets, so the port and a status fit on an 80-column line. */
+const BAR_WIDTH = 20;
 /** Room for a step's text beside a bar. */
 const STATUS_WIDTH = 40;
 
@@ -59,7 +61,7 @@ export class ManyView {
     if (!out.isTTY || this.options.quiet || this.report.tracing) return;
     const { MultiBar, Presets } = (await import('cli-progress')).default;
     this.bars = new MultiBar(
-      { format: ' {port} {bar} {percentage}% | {status}', stream: out, hideCursor: true, fps: 10, clearOnComplete: false },
+      { format: ' {port} {bar} {percentage}% | {status}', stream: out, hideCursor: true, fps: 10, clearOnComplete: false, barsize: BAR_WIDTH },
       Presets.shades_classic,
     );
     for (const view of this.devices.values()) view.bar = this.bars.create(1, 0, { port: view.port.padEnd(this.width), status: 'waiting' });
@@ -78,7 +80,7 @@ export class ManyView {
     if (this.options.quiet) return;
     switch (event.type) {
       case 'step':
-        if (view.bar) view.bar.update({ status: event.message.slice(0, STATUS_WIDTH) });
+        if (view.bar) view.bar.update({ status: fit(event.message) });
         else this.line(`${this.label(port)} · ${event.message}`);
         break;
       case 'start':
@@ -111,7 +113,7 @@ export class ManyView {
     }
     const verdict = describeVerdict(outcome, exitCode);
     this.report.logText(`${outcome.port}: ${verdict}`);
-    if (view.bar) view.bar.update({ status: verdict.slice(0, STATUS_WIDTH) });
+    if (view.bar) view.bar.update({ status: `${this.mark(outcome.ok)} ${fit(outcome.ok ? `done in ${formatSeconds(outcome.seconds)}` : outcome.error.message)}` });
     else if (!this.options.quiet) this.line(`${this.label(outcome.port)} ${this.mark(outcome.ok)} ${verdict}`);
   }
 
@@ -175,6 +177,11 @@ export class ManyView {
     if (this.bars) this.bars.log(`${text}\n`);
     else this.report.humanOut.write(`${text}\n`);
   }
+}
+
+/** Short enough to sit beside a bar on one line. */
+function fit(text: string): string {
+  return text.length <= STATUS_WIDTH ? text : `${text.slice(0, STATUS_WIDTH - 1)}…`;
 }
 
 function describeVerdict(outcome: DeviceOutcome, exitCode: number): string {
