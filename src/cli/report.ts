@@ -31,6 +31,7 @@ export class RunReport {
   private traceMode = false;
   private logFd: number | undefined;
   private jsonLines: JsonLines | undefined;
+  private known: Record<string, unknown> = {};
   private readonly started: number;
 
   constructor(
@@ -117,9 +118,14 @@ export class RunReport {
     });
   }
 
+  /** What a command knows so far (the port it opens, …), reported with a failure. */
+  note(fields: Record<string, unknown>): void {
+    this.known = { ...this.known, ...fields };
+  }
+
   /** After a failure: the JSON result line (unless one was written) and the error in the log. */
   fail(error: unknown, exitCode: number, message: string): void {
-    this.json?.failure(error, exitCode);
+    this.json?.failure(error, exitCode, this.known);
     this.logText(`error (exit ${exitCode}): ${message}`);
   }
 

@@ -143,6 +143,18 @@ test('info --json: the steps, then the id and version in the result', async () =
   }
 });
 
+test('info --json on a missing port: the failure result names the port and exit code 3', async () => {
+  const port = startVirtualPort('photon', { timeScale: TIME_SCALE });
+  try {
+    const run = await runMain(['info', '/dev/virtual-gone', '--json'], port.binding);
+    assert.equal(run.code, 3);
+    const result = lastResult(jsonLines(run.stdout));
+    assert.deepEqual([result.ok, result.port, result.code, result.exitCode], [false, '/dev/virtual-gone', 'PORT_NOT_FOUND', 3]);
+  } finally {
+    port.close();
+  }
+});
+
 test('the real binary: --json output parses line by line and the last line is the result', async () => {
   const run = await runCli(['--json', '/dev/serial-flash-none', fixture('empty.bin')]);
   assert.equal(run.code, 2);

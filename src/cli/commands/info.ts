@@ -12,6 +12,7 @@ export function infoCommand({ setExitCode, binding, report }: Cli): CommandModul
     builder: (yargs) => yargs.positional('port', { type: 'string', describe: 'serial port (omit when one device is connected)' }),
     handler: async (args) => {
       const { deviceInfo } = await import('../../flash/info.js');
+      report.note({ port: args.port });
       const trace = new TraceFormatter();
       const onEvent = (event: FlashEvent) => {
         if (event.type === 'trace') {
