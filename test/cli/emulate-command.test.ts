@@ -27,7 +27,7 @@ test('serial-flash tcp://… flashes a listening virtual Photon; emulate --once 
   const emulator = await startEmulate(['--profile', 'photon', '--listening', '--listen', 'tcp://127.0.0.1:0', '--once', '--json', '--image', out, ...FAST]);
   const flash = await runCli([emulator.url, fixture('photon-user-part.bin')]);
   assert.equal(flash.code, 0, flash.stderr);
-  assert.match(flash.stdout, /cannot change the line rate \(raw TCP\)/);
+  assert.match(flash.stdout, /cannot pass a line-rate change on to the device/);
   assert.match(flash.stdout, /Flashed 4004 bytes to tcp:\/\/127\.0\.0\.1:\d+ at 0x080A0000 \(particle\)/);
   const { code, stdout, stderr } = await emulator.exited;
   assert.equal(code, 0, stderr);
