@@ -11,7 +11,8 @@
  * The file is (end - start) bytes of module followed by a big-endian IEEE CRC-32 of them.
  */
 
-import { crc32 } from 'crc';
+// The calculator alone: the package's index loads all of its ~30 CRC variants at every start.
+import crc32 from 'crc/calculators/crc32';
 import { formatAddress, formatRange } from '../../image/address.js';
 import type { ByteSource, ImageRefusal } from '../../image/firmware-file.js';
 import { platformById, regionsOfKind, withArticle, type Platform } from '../platforms.js';
@@ -115,7 +116,7 @@ export async function crc32OfSource(source: ByteSource, offset: number, length: 
   for (let done = 0; done < length; ) {
     const chunk = await source(offset + done, Math.min(CRC_CHUNK_BYTES, length - done));
     if (chunk.length === 0) throw new RangeError(`source ended at ${offset + done}, ${length - done} bytes short`);
-    crc = crc32(chunk, crc);
+    crc = crc32(chunk, crc) >>> 0;
     done += chunk.length;
   }
   return crc ?? 0;
