@@ -2,7 +2,7 @@
  * Receivers started by typing a command at a console: U-Boot's `loady <addr>`, or any
  * bootloader shell through `--trigger "TEXT"`. The chosen address goes into the command.
  */
-import { InputError, type SerialFlashError, TransferError } from '../errors.js';
+import { CancelledError, InputError, type SerialFlashError, TransferError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/ymodem-sender.js';
@@ -13,13 +13,18 @@ import { CLOSING_TEXT_MAX_MS, CLOSING_TEXT_QUIET_MS } from './ymodem.js';
 
 /** A prompt printed before we opened the port is lost; this long without one, we press Enter. */
 export const PROMPT_GLANCE_MS = 300;
-/** How long a console may take to answer Enter with its prompt. */
-export const PROMPT_TIMEOUT_MS = 3_000;
+/**
+ * How long a console may take to answer Enter with its prompt. A board still starting up can
+ * take seconds (a busy Particle device took 6 s for its first answer): as FIRST_ANSWER_TIMEOUT_MS.
+ */
+export const PROMPT_TIMEOUT_MS = 10_000;
 /** U-Boot prints its summary and prompt right after the transfer; allow for a slow line. */
 export const SUMMARY_TIMEOUT_MS = 3_000;
 
 const UBOOT_PROMPT = /(?:^|\n)[^\n]*(?:=>|U-Boot>|#) $/;
 const UBOOT_TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes/i;
+/** U-Boot's version line, printed first at every start ("U-Boot 2024.01 (Jan 08 2024 - 10:00:00 +0000)"). */
+const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
 
 interface ConsoleTargetSpec {
   name: TargetName;
@@ -30,6 +35,8 @@ interface ConsoleTargetSpec {
   prompt?: RegExp;
   /** Read the receiver's summary after the transfer. */
   summaryLine?: RegExp;
+  /** What the board prints when it starts: seen during a transfer, the board restarted. */
+  banner?: RegExp;
 }
 
 /** Fills `{address}`, `{size}` and `{name}` in a trigger command. */
@@ -68,7 +75,13 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
     },
 
     senderOptions(): SenderOptions {
-      return {};
+      const { summaryLine: summary, banner } = spec;
+      return {
+        // The console's own count of what it received stands in for a final ACK lost on the line.
+        ...(summary ? { confirmsCompletion: (text, bytes) => Number(text.match(summary)?.[1]) === bytes } : {}),
+        // Its banner (a restart) or its summary (the load ended) mid-transfer: the receiver is gone.
+        ...(summary || banner ? { showsReceiverEnded: (text) => Boolean(banner?.test(text) || summary?.test(text)) } : {}),
+      };
     },
 
     async finish(session: DeviceSession, result): Promise<string | undefined> {
@@ -87,7 +100,14 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
     },
 
     explain(error: SerialFlashError): SerialFlashError {
-      return error;
+      if (!spec.banner?.test(error.context.deviceText ?? '') || error instanceof CancelledError) return error;
+      const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
+      return new TransferError(
+        'DEVICE_RESTARTED',
+        `The board restarted during the transfer (it printed its start-up banner again) after ${bytesAcknowledged} of ${totalBytes} bytes, so nothing was loaded; check its power and run this again.`,
+        error.context,
+        { cause: error },
+      );
     },
 
     async release(): Promise<void> {},
@@ -112,6 +132,7 @@ export const ubootProfile = consoleTarget({
   command: (request) => (request.address === undefined ? 'loady' : `loady ${formatAddress(request.address)}`),
   prompt: UBOOT_PROMPT,
   summaryLine: UBOOT_TOTAL_SIZE,
+  banner: UBOOT_BANNER,
 });
 
 /** `--trigger "TEXT"`: a command typed at any console before YMODEM starts. */

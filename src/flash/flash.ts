@@ -164,7 +164,11 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       deviceSummary,
     };
   } catch (error) {
-    throw profile.explain(asFlashError(error));
+    const failure = asFlashError(error);
+    // Failures before the sender started (entering the receiver) still say how much was at stake.
+    failure.context.totalBytes ??= image.size;
+    failure.context.bytesAcknowledged ??= 0;
+    throw profile.explain(failure);
   } finally {
     await profile.release(session).catch(() => undefined);
     reader.detach();

@@ -20,7 +20,7 @@ export class ByteReader {
     this.wake();
   };
   private readonly onEnd = (error?: Error) => {
-    this.ended ??= new DisconnectedError('The device disconnected.', {}, { cause: error });
+    this.ended ??= new DisconnectedError('The device disconnected (it reset, or the cable was pulled); reconnect it and try again.', {}, { cause: error });
     this.wake();
   };
   private readonly onError = (error: Error) => this.onEnd(error);

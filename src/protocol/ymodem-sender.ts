@@ -66,7 +66,11 @@ export interface SenderOptions extends Partial<SenderTiming> {
   blockSize?: BlockSize;
   /** Attempts per block after the first, before giving up. */
   retries?: number;
-  /** Attempts for the header after the first; defaults to `retries`. Lower when probing a silent receiver. */
+  /**
+   * Attempts for the header after the first while the receiver has said nothing at all;
+   * defaults to `retries`. Lower when probing a silent receiver; once it answers anything
+   * (a NAK, a `C`), someone is listening and `retries` applies.
+   */
   headerRetries?: number;
   /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
   silentStart?: boolean;
@@ -79,6 +83,19 @@ export interface SenderOptions extends Partial<SenderTiming> {
   onEvent?: (event: SenderEvent) => void;
   /** A reader already attached to the stream (bytes a console step read ahead stay in it). */
   reader?: ByteReader;
+  /**
+   * Whether the receiver's own words (complete lines since the transfer began) say it has the
+   * whole file of `bytes` bytes: "Downloaded file successfully!", U-Boot's "## Total Size".
+   * When they come but the final ACK does not (lost on the line, or the device reset first to
+   * install the image), the transfer is complete: failing it would tell the user a lie.
+   */
+  confirmsCompletion?: (deviceText: string, bytes: number) => boolean;
+  /**
+   * Whether the receiver's words show it is no longer receiving (a console's start-up banner or
+   * its end-of-load summary): blocks sent now would be typed into the console as commands, so
+   * the transfer stops at once.
+   */
+  showsReceiverEnded?: (deviceText: string) => boolean;
 }
 
 export const DEFAULT_RETRIES = 10; // lrzsz's per-block limit
@@ -108,7 +125,16 @@ export interface SendResult {
   firstEotAcked: boolean;
 }
 
-type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout';
+type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout' | 'confirmed';
+const LINE_FEED = 0x0a;
+
+/** How the end of a transfer may be confirmed without its final ACK. */
+interface EndOfTransfer {
+  /** The receiver's own words say it has the file. */
+  confirmed: () => boolean;
+  /** Silence is not a lost block but a receiver that has finished. */
+  silenceIsDone: boolean;
+}
 
 /** A data block ready to write, and how much of the file it carries. */
 interface Frame {
@@ -169,7 +195,7 @@ export class YmodemSender {
       this.setPhase('end');
       await this.awaitExpectedC(this.timing.eotGraceMs);
       this.block = 0;
-      await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs);
+      await this.sendEndOfBatch(firstEotAcked);
       this.text.flush();
       return {
         bytes: source.size,
@@ -261,26 +287,55 @@ export class YmodemSender {
   }
 
 
-  /** Writes a block until the receiver ACKs it. */
-  private async sendBlock(frame: Buffer, timeoutMs: number, retries = this.retries): Promise<void> {
+  /**
+   * The closing empty block 0. A final ACK that never comes is not a failure when the receiver
+   * already has the file: it said so in its own words, or it is a standard receiver, which
+   * closes the file when it ACKs the EOT (after NAKing the first one) and, like lrzsz `rb`,
+   * may exit before its last ACK reaches us. Re-sending into whatever runs after it would not help.
+   */
+  private async sendEndOfBatch(firstEotAcked: boolean): Promise<void> {
+    const fileClosedAtEot = !firstEotAcked && !this.options.nakOnDuplicate;
+    const end: EndOfTransfer = { confirmed: () => this.receiverConfirmed(), silenceIsDone: fileClosedAtEot };
+    try {
+      await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs, this.retries, end);
+    } catch (error) {
+      // A Particle device resets to install the image right after confirming: its port goes away.
+      if (!end.confirmed()) throw error;
+    }
+  }
+
+  private receiverConfirmed(): boolean {
+    return this.options.confirmsCompletion?.(this.text.recent, this.totalBytes) ?? false;
+  }
+
+  /** Writes a block until the receiver ACKs it (or, at the end, has the file without saying ACK). */
+  private async sendBlock(frame: Buffer, timeoutMs: number, silentRetries = this.retries, end?: EndOfTransfer): Promise<void> {
     let resentAfterSilence = false;
+    let answered = false;
     for (let attempt = 0; ; attempt++) {
       await this.write(frame);
-      const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte);
-      if (answer === ACK) return;
+      const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte, { end });
+      if (answer === ACK || answer === 'confirmed') return;
       // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
       if (answer === NAK && resentAfterSilence && this.options.nakOnDuplicate) return;
       const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
       resentAfterSilence = reason !== 'nak';
-      if (attempt >= retries) {
-        throw this.error(
-          'TOO_MANY_RETRIES',
-          `Block ${this.block} was not accepted after ${attempt + 1} attempts (last answer: ${describeReason(reason)}); check the cable and the baud rate, then try again.`,
-        );
+      answered ||= reason !== 'timeout';
+      if (attempt >= (answered ? Math.max(silentRetries, this.retries) : silentRetries)) {
+        throw this.error('TOO_MANY_RETRIES', this.notAcceptedMessage(attempt + 1, reason), { receiverAnswered: answered });
       }
       this.retryCount++;
       this.emit({ type: 'retry', phase: this.phase, block: this.block, attempt: attempt + 1, reason });
     }
+  }
+
+  private notAcceptedMessage(attempts: number, reason: RetryReason): string {
+    const last = `after ${attempts} attempt${attempts === 1 ? '' : 's'} (last answer: ${describeReason(reason)})`;
+    if (this.phase === 'end') {
+      // Every data block and the EOT were acknowledged: the receiver most likely has the file.
+      return `The receiver acknowledged all ${this.totalBytes} bytes but not the closing block ${last}; it most likely has the whole file, so check it before sending again.`;
+    }
+    return `Block ${this.block} was not accepted ${last}; check the cable and the baud rate, then try again.`;
   }
 
   /** EOT, NAK-then-EOT as the standard asks; returns true when the first EOT was ACKed. */
@@ -305,11 +360,11 @@ export class YmodemSender {
    * The next protocol answer. Text in between is collected; CAN CAN ends the transfer. A `C`
    * counts only when quiet follows it, unless the protocol step expects one.
    */
-  private async readAnswer(timeoutMs: number, { expectingC = false } = {}): Promise<Answer> {
+  private async readAnswer(timeoutMs: number, { expectingC = false, end = undefined as EndOfTransfer | undefined } = {}): Promise<Answer> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
-      if (byte === TIMED_OUT) return 'timeout';
+      if (byte === TIMED_OUT) return end && (end.silenceIsDone || end.confirmed()) ? 'confirmed' : 'timeout';
       if (byte === ACK || byte === NAK) return byte;
       if (byte === CRC_REQUEST) {
         if (expectingC || (await this.isLoneRequest(byte))) return byte;
@@ -317,6 +372,9 @@ export class YmodemSender {
       }
       if (byte === CAN) await this.onCan();
       else this.text.add(byte);
+      // Each finished line may be the receiver saying it has the file, or that it stopped receiving.
+      if (byte === LINE_FEED && end?.confirmed()) return 'confirmed';
+      if (byte === LINE_FEED && this.options.showsReceiverEnded?.(this.text.recent)) throw this.receiverEnded();
     }
   }
 
@@ -328,23 +386,42 @@ export class YmodemSender {
   }
 
   private async receiverCancelled(): Promise<SerialFlashError> {
-    // Receivers print their reason after the CANs ("Failed to receive the file!").
+    // Receivers print their reason right after the CANs ("Failed to receive the file!"): that
+    // first line is the reason, not application logs before it or a stray `C` after it.
+    // The reason comes at once, in the same burst as the CANs; an application's log line a moment later is not it.
+    this.text.flush();
+    const reasonBytes: number[] = [];
+    let inBurst = true;
     const deadline = performance.now() + this.timing.abortTextMs;
     try {
       for (;;) {
-        const byte = await this.readByte(deadline - performance.now());
-        if (byte === TIMED_OUT) break;
-        if (byte !== CAN) this.text.add(byte);
+        const byte = await this.readByte(Math.min(deadline - performance.now(), inBurst ? this.timing.requestQuietMs : Infinity));
+        if (byte === TIMED_OUT) {
+          if (!inBurst || performance.now() >= deadline) break;
+          inBurst = false;
+          continue;
+        }
+        if (byte === CAN) continue;
+        if (inBurst) reasonBytes.push(byte);
+        this.text.add(byte);
       }
     } catch {
       // The device may reset right after cancelling; what it printed is enough.
     }
     this.text.flush();
-    const said = this.text.recent.trim();
+    const reason = firstLine(Buffer.from(reasonBytes).toString('latin1'));
     return this.error(
       'RECEIVER_CANCELLED',
-      said ? `The receiver cancelled the transfer and said: "${lastLine(said)}".` : 'The receiver cancelled the transfer without saying why.',
+      reason ? `The receiver cancelled the transfer and said: "${reason}".` : 'The receiver cancelled the transfer without saying why.',
       { receiverCancelled: true },
+    );
+  }
+
+  private receiverEnded(): TransferError {
+    return this.error(
+      'RECEIVER_ENDED',
+      `The receiver stopped after ${this.acknowledged} of ${this.totalBytes} bytes and its console is back, so nothing more was sent; run this again.`,
+      { receiverGone: true },
     );
   }
 
@@ -367,7 +444,8 @@ export class YmodemSender {
         ? error
         : this.error('SEND_FAILED', `The transfer failed: ${error instanceof Error ? error.message : String(error)}.`);
     Object.assign(failure.context, this.context(), failure.context, { deviceText: this.text.recent || undefined });
-    const receiverGone = failure instanceof DisconnectedError || failure.context.receiverCancelled === true;
+    if (failure instanceof DisconnectedError) return this.disconnected(failure);
+    const receiverGone = failure.context.receiverCancelled === true || failure.context.receiverGone === true;
     if (!receiverGone && !this.stream.destroyed) {
       // Every write we make is a whole block, so these CANs land at a block boundary.
       await this.write(CANCEL_SEQUENCE).catch(() => undefined);
@@ -378,6 +456,16 @@ export class YmodemSender {
       return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context);
     }
     return failure;
+  }
+
+  /** How far the transfer got when the port went away, and what that leaves on the receiver. */
+  private disconnected(failure: DisconnectedError): DisconnectedError {
+    const progress = `The device disconnected after ${this.acknowledged} of ${this.totalBytes} bytes`;
+    const message =
+      this.phase === 'end'
+        ? `${progress}, before confirming the transfer; check whether it kept the file, or reconnect it and send again.`
+        : `${progress} (it reset, or the cable was pulled); the receiver does not have the whole file, so reconnect it and send again.`;
+    return new DisconnectedError(message, failure.context, { cause: failure });
   }
 
   private error(code: string, message: string, extra: Record<string, unknown> = {}): TransferError {
@@ -416,7 +504,11 @@ function describeReason(reason: RetryReason): string {
   return reason === 'nak' ? 'NAK, the block arrived damaged' : reason === 'timeout' ? 'no answer' : 'the receiver asked again';
 }
 
-function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? text;
+/** The first line with printable text in it, control bytes (ACK, NAK…) left out. */
+function firstLine(text: string): string | undefined {
+  return text
+    .replace(/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .find(Boolean);
 }

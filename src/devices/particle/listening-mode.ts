@@ -84,12 +84,14 @@ export function explainParticleFailure(error: SerialFlashError, device: string):
     return new TransferError(known.code, known.message, error.context, { cause: error });
   }
   if (error instanceof DisconnectedError) {
-    const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
-    return new DisconnectedError(
-      `The ${device} disconnected after ${bytesAcknowledged} of ${totalBytes} bytes; it keeps its previous firmware, so reconnect it and flash again (--wait waits for the port to come back).`,
-      error.context,
-      { cause: error },
-    );
+    const { bytesAcknowledged = 0, totalBytes = 0, phase } = error.context;
+    const progress = `The ${device} disconnected after ${bytesAcknowledged} of ${totalBytes} bytes`;
+    // After the closing block the device may already be installing: only before it is the old firmware certain.
+    const message =
+      phase === 'end'
+        ? `${progress}, before confirming the update; it may have installed it, so check which firmware it runs, or reconnect it and flash again (--wait waits for the port to come back).`
+        : `${progress}; it keeps its previous firmware, so reconnect it and flash again (--wait waits for the port to come back).`;
+    return new DisconnectedError(message, error.context, { cause: error });
   }
   return error;
 }
@@ -100,7 +102,21 @@ export async function restoreSafeRate(session: DeviceSession): Promise<void> {
   await session.connection.setBaudRate(SAFE_BAUD_RATE).catch(() => undefined);
 }
 
-/** The header of a probe for a silent receiver went unanswered: nobody is listening. */
+/**
+ * The header of a probe for a silent receiver went unanswered: nobody is listening. Text the
+ * application logged meanwhile does not change that; only the device's own failure texts do.
+ */
 export function isUnansweredHeader(error: SerialFlashError): boolean {
-  return error instanceof TransferError && error.code === 'TOO_MANY_RETRIES' && error.context.phase === 'header' && !error.context.deviceText;
+  return (
+    error instanceof TransferError &&
+    error.code === 'TOO_MANY_RETRIES' &&
+    error.context.phase === 'header' &&
+    error.context.receiverAnswered !== true &&
+    !explainDeviceText(error.context.deviceText ?? '')
+  );
+}
+
+/** Device OS prints this after the final packet, on every version: the device has the whole image. */
+export function confirmsDownload(deviceText: string): boolean {
+  return SUCCESS_TEXT.test(deviceText);
 }

@@ -10,6 +10,7 @@ import { protectedRegionRefusals } from '../address-check.js';
 import { platformById } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
 import {
+  confirmsDownload,
   explainParticleFailure,
   FIRST_ANSWER_TIMEOUT_MS,
   isUnansweredHeader,
@@ -37,6 +38,7 @@ const PARTICLE_DIALECT: SenderOptions = {
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
   // No C follows the (first, ACKed) EOT.
   eotGraceMs: 0,
+  confirmsCompletion: confirmsDownload,
 };
 
 export const particleProfile: DeviceProfile = {

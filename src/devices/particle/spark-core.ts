@@ -11,6 +11,7 @@ import { platformByKey } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
 import { CORE_APPLICATION_ADDRESS, checkCoreImage } from '../spark-core-image.js';
 import {
+  confirmsDownload,
   explainParticleFailure,
   isUnansweredHeader,
   noAnswerError,
@@ -60,6 +61,7 @@ export const sparkCoreProfile: DeviceProfile = {
       headerRetries: 2,
       nakOnDuplicate: true,
       eotGraceMs: 0,
+      confirmsCompletion: confirmsDownload,
     };
   },
 
