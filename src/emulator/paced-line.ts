@@ -7,6 +7,7 @@ import { monotonicMs, preciseTimers } from './precise-timer.js';
 
 export class PacedLine {
   private freeAt = 0;
+  private lastDelivery = Promise.resolve();
 
   constructor(
     private readonly bytesPerSecond: number | undefined,
@@ -19,6 +20,11 @@ export class PacedLine {
     return Boolean(this.bytesPerSecond) || this.latencyMs > 0;
   }
 
+  /** Resolves once everything handed to deliver() so far has crossed the line (what tcdrain waits for). */
+  drained(): Promise<void> {
+    return this.lastDelivery;
+  }
+
   /** Hands `data` to `sink` once it has crossed the line (at once when nothing is paced). */
   deliver(data: Buffer, sink: (data: Buffer) => void): void {
     if (!this.paced) {
@@ -27,6 +33,11 @@ export class PacedLine {
     }
     const start = Math.max(monotonicMs(), this.freeAt);
     this.freeAt = start + (this.bytesPerSecond ? (data.length * 1000) / this.bytesPerSecond : 0);
-    preciseTimers.at(this.freeAt + this.latencyMs, () => sink(data));
+    this.lastDelivery = new Promise((resolve) =>
+      preciseTimers.at(this.freeAt + this.latencyMs, () => {
+        sink(data);
+        resolve();
+      }),
+    );
   }
 }

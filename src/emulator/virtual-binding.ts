@@ -164,6 +164,7 @@ export class VirtualPort implements BindingPortInterface {
 
   async drain(): Promise<void> {
     this.assertUsable();
+    await this.toDevice.drained();
   }
 
   async close(): Promise<void> {

@@ -58,6 +58,8 @@ export type FlashOutcome = FlashResult | { ok: true; dryRun: true; plan: FlashPl
 export const DEFAULT_BAUD_RATE = 115_200;
 /** Start bit, 8 data bits, stop bit. */
 const BITS_PER_BYTE = 10;
+/** Five CANs take 1 s at 50 baud, the slowest rate accepted; a wedged port must not hold the exit longer. */
+const DRAIN_BEFORE_RELEASE_MS = 2_000;
 
 export async function flash(options: FlashOptions): Promise<FlashOutcome> {
   validateFlashOptions(options);
@@ -170,6 +172,9 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     failure.context.bytesAcknowledged ??= 0;
     throw profile.explain(failure);
   } finally {
+    // What was written last (the CANs that tell the device to abort) must leave before the
+    // rate changes (the native binding flushes its queues then) or the port closes.
+    await withinMs(connection.drain().catch(() => undefined), DRAIN_BEFORE_RELEASE_MS);
     await profile.release(session).catch(() => undefined);
     reader.detach();
     untap?.();
@@ -213,6 +218,17 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
 
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    work.then(done, done);
+  });
 }
 
 function asFlashError(error: unknown): SerialFlashError {

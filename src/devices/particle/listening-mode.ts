@@ -83,6 +83,14 @@ export function explainParticleFailure(error: SerialFlashError, device: string):
   if (known && !(error instanceof CancelledError)) {
     return new TransferError(known.code, known.message, error.context, { cause: error });
   }
+  if (error instanceof CancelledError && error.context.cancelSent === true) {
+    const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
+    return new CancelledError(
+      `The transfer was cancelled after ${bytesAcknowledged} of ${totalBytes} bytes; the ${device} was told to discard it and keeps its previous firmware.`,
+      error.context,
+      { cause: error },
+    );
+  }
   if (error instanceof DisconnectedError) {
     const { bytesAcknowledged = 0, totalBytes = 0, phase } = error.context;
     const progress = `The ${device} disconnected after ${bytesAcknowledged} of ${totalBytes} bytes`;
