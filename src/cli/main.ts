@@ -11,6 +11,7 @@ import { listCommand } from './commands/list.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
 import { loadYargs } from './yargs-lite.js';
+import { usageSentence } from './usage-message.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
 import { dropForeignSettings, ENV_PREFIX, loadConfig, SETTINGS_HELP } from './settings.js';
 
@@ -40,7 +41,7 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
-      throw new InputError('USAGE', `${message} (see serial-flash --help)`);
+      throw new InputError('USAGE', `${usageSentence(message)} (see serial-flash --help).`);
     });
   if (argv[0] === 'completion' && argv.length === 1) {
     // yargs would print the script and then go on to run the default command (exitProcess is off).

@@ -6,7 +6,7 @@ import { CancelledError, InputError, type SerialFlashError, TransferError } from
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/ymodem-sender.js';
-import { protectedRegionRefusals } from './address-check.js';
+import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetName, TargetRequest } from './profile.js';
 import { CLOSING_TEXT_MAX_MS, CLOSING_TEXT_QUIET_MS } from './ymodem.js';
@@ -58,7 +58,8 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
 
     async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
       fillCommand(spec.command(request), request.address, image);
-      return { refusals: protectedRegionRefusals(request.platform, request.address, image.size), destination: request.address };
+      const refusals = [...protectedRegionRefusals(request.platform, request.address, image.size), ...placementRefusals(request.address, image.size)];
+      return { refusals, destination: request.address };
     },
 
     describeEntry(request: TargetRequest): string {

@@ -7,7 +7,7 @@ import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/ymodem-sender.js';
 import { isPseudoTerminal } from '../transport/pseudo-terminal.js';
-import { protectedRegionRefusals } from './address-check.js';
+import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
 
@@ -27,7 +27,7 @@ export const ymodemProfile: DeviceProfile = {
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     return {
-      refusals: protectedRegionRefusals(request.platform, request.address, image.size),
+      refusals: [...protectedRegionRefusals(request.platform, request.address, image.size), ...placementRefusals(request.address, image.size)],
       destination: request.address,
     };
   },

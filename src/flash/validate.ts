@@ -42,8 +42,10 @@ export function validateFlashOptions(options: Checked): void {
 
 function checkInteger(name: string, value: number | undefined, min: number, max: number, scale = 1, unit = ''): void {
   if (value === undefined) return;
+  const shown = (n: number) => `${n / scale}${unit ? ` ${unit}` : ''}`;
+  // Non-numbers reach here as NaN (the text is gone): ask for a number.
+  if (Number.isNaN(value)) throw new InputError('BAD_OPTION', `${name} takes a number between ${shown(min)} and ${shown(max)}.`);
   if (!Number.isFinite(value) || value < min || value > max || !Number.isInteger(value)) {
-    const shown = (n: number) => `${n / scale}${unit ? ` ${unit}` : ''}`;
     throw new InputError('BAD_OPTION', `${name} must be between ${shown(min)} and ${shown(max)}, not ${Number.isFinite(value) ? shown(value) : value}.`);
   }
 }

@@ -17,6 +17,7 @@ export interface WireEvent {
 export class DeviceView {
   readonly wire: WireEvent[] = [];
   readonly lineCodings: number[] = [];
+  hostOpens = 0;
   hostCloses = 0;
   /** The port went away (a reset of a native USB device). */
   vanished = false;
@@ -35,6 +36,11 @@ export class DeviceView {
     device.onLineCoding = (baudRate: number) => {
       this.lineCodings.push(baudRate);
       onLineCoding(baudRate);
+    };
+    const onHostOpen = device.onHostOpen.bind(device);
+    device.onHostOpen = (end) => {
+      this.hostOpens++;
+      onHostOpen(end);
     };
     const onHostClose = device.onHostClose.bind(device);
     device.onHostClose = () => {
