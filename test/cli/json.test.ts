@@ -83,7 +83,7 @@ test('usage errors and refusals before the device is touched still end with one 
   assert.equal(unknown.code, 2);
   assert.deepEqual(
     { ...lastResult(jsonLines(unknown.stdout)), seconds: 0, context: {} },
-    { type: 'result', ok: false, message: 'Unknown argument: bogus (see serial-flash --help)', code: 'USAGE', error: 'InputError', context: {}, exitCode: 2, seconds: 0 },
+    { type: 'result', ok: false, message: 'Unknown argument: bogus (see serial-flash --help).', code: 'USAGE', error: 'InputError', context: {}, exitCode: 2, seconds: 0 },
   );
   const missing = await runMain(['/dev/virtual-none', 'missing.bin', '--json']);
   assert.equal(missing.code, 2);
