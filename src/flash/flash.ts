@@ -85,7 +85,7 @@ interface Prepared {
 async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prepared> {
   const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
   let port = options.port;
-  let portReason = 'named on the command line';
+  let portReason = 'as given';
   if (port === undefined) {
     const only = await findOnlyDevice(options.binding);
     port = only.path;
