@@ -360,7 +360,7 @@ export class YmodemSender {
    * The next protocol answer. Text in between is collected; CAN CAN ends the transfer. A `C`
    * counts only when quiet follows it, unless the protocol step expects one.
    */
-  private async readAnswer(timeoutMs: number, { expectingC = false, end = undefined as EndOfTransfer | undefined } = {}): Promise<Answer> {
+  private async readAnswer(timeoutMs: number, { expectingC = false, end }: { expectingC?: boolean; end?: EndOfTransfer } = {}): Promise<Answer> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
@@ -386,9 +386,9 @@ export class YmodemSender {
   }
 
   private async receiverCancelled(): Promise<SerialFlashError> {
-    // Receivers print their reason right after the CANs ("Failed to receive the file!"): that
-    // first line is the reason, not application logs before it or a stray `C` after it.
-    // The reason comes at once, in the same burst as the CANs; an application's log line a moment later is not it.
+    // Receivers print their reason at once, in the same burst as the CANs ("Failed to receive
+    // the file!"): its first line is the reason, not application logs before it, a stray `C`,
+    // or a log line a moment later.
     this.text.flush();
     const reasonBytes: number[] = [];
     let inBurst = true;
