@@ -113,6 +113,8 @@ export const DEFAULT_TIMING: SenderTiming = {
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** Copies of the closing block after the first when the receiver stays silent (see sendEndOfBatch). */
+const CLOSING_BLOCK_SILENT_RETRIES = 1;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 
@@ -132,8 +134,6 @@ const LINE_FEED = 0x0a;
 interface EndOfTransfer {
   /** The receiver's own words say it has the file. */
   confirmed: () => boolean;
-  /** Silence is not a lost block but a receiver that has finished. */
-  silenceIsDone: boolean;
 }
 
 /** A data block ready to write, and how much of the file it carries. */
@@ -195,7 +195,7 @@ export class YmodemSender {
       this.setPhase('end');
       await this.awaitExpectedC(this.timing.eotGraceMs);
       this.block = 0;
-      await this.sendEndOfBatch(firstEotAcked);
+      await this.sendEndOfBatch();
       this.text.flush();
       return {
         bytes: source.size,
@@ -288,18 +288,17 @@ export class YmodemSender {
 
 
   /**
-   * The closing empty block 0. A final ACK that never comes is not a failure when the receiver
-   * already has the file: it said so in its own words, or it is a standard receiver, which
-   * closes the file when it ACKs the EOT (after NAKing the first one) and, like lrzsz `rb`,
-   * may exit before its last ACK reaches us. Re-sending into whatever runs after it would not help.
+   * The closing empty block 0: success needs its ACK. The one exception is a receiver that
+   * said in its own words that it has the file (a Particle device resets right after saying
+   * so, U-Boot prints the size it received), whose ACK may be lost as it goes. A receiver
+   * that stays silent is given one more copy only: lrzsz `rb` exits after its last ACK, and
+   * more copies would be typed into whatever runs after it.
    */
-  private async sendEndOfBatch(firstEotAcked: boolean): Promise<void> {
-    const fileClosedAtEot = !firstEotAcked && !this.options.nakOnDuplicate;
-    const end: EndOfTransfer = { confirmed: () => this.receiverConfirmed(), silenceIsDone: fileClosedAtEot };
+  private async sendEndOfBatch(): Promise<void> {
+    const end: EndOfTransfer = { confirmed: () => this.receiverConfirmed() };
     try {
-      await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs, this.retries, end);
+      await this.sendBlock(encodeEndOfBatchBlock(this.checksum), this.timing.finalAckTimeoutMs, CLOSING_BLOCK_SILENT_RETRIES, end);
     } catch (error) {
-      // A Particle device resets to install the image right after confirming: its port goes away.
       if (!end.confirmed()) throw error;
     }
   }
@@ -364,7 +363,7 @@ export class YmodemSender {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
-      if (byte === TIMED_OUT) return end && (end.silenceIsDone || end.confirmed()) ? 'confirmed' : 'timeout';
+      if (byte === TIMED_OUT) return end?.confirmed() ? 'confirmed' : 'timeout';
       if (byte === ACK || byte === NAK) return byte;
       if (byte === CRC_REQUEST) {
         if (expectingC || (await this.isLoneRequest(byte))) return byte;

@@ -40,6 +40,10 @@ export class ScriptedReceiver implements VirtualWire {
   private dataCount = 0;
   private chunks: Buffer[] = [];
   private eots = 0;
+  /** The file's EOT was acknowledged (only the closing block 0 is still to come). */
+  get eotSeen(): boolean {
+    return this.eots > 0 && this.chunks.length > 0 && this.events.includes('eot');
+  }
   private cancelled = false;
   private startTimer: NodeJS.Timeout | undefined;
   private readonly once = new Set<string>();

@@ -182,3 +182,22 @@ test('Particle dialect: a NAK for a first copy still means re-send (only a re-se
   assertDelivered(outcome, data);
   assert.ok(outcome.receiver.events.includes('scripted-nak 2'));
 });
+
+test('a receiver that never acknowledges the closing block is not reported as a success', async () => {
+  const data = testData(3000);
+  const receiver = new ScriptedReceiver({});
+  const link = await openVirtualStream({
+    onHostOpen: (port) => receiver.onHostOpen(port),
+    onHostClose: () => receiver.onHostClose(),
+    // Swallow the end-of-batch block: everything before it is answered normally.
+    onHostData: (chunk) => {
+      if (!(receiver.eotSeen && chunk[0] === 0x01 && chunk[1] === 0)) receiver.onHostData(chunk);
+    },
+  });
+  const sender = new YmodemSender(link.stream, { ...FAST, retries: 2 });
+  const error = await sender.send(bufferBlockSource(data)).catch((e: unknown) => e);
+  await link.close();
+  assert.ok(error instanceof TransferError, 'no success without the final ACK');
+  assert.equal(error.context.phase, 'end');
+  assert.match(error.message, /acknowledged all 3000 bytes but not the closing block/);
+});
