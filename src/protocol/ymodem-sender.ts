@@ -7,7 +7,6 @@ import { CancelledError, DisconnectedError, InputError, SerialFlashError, Transf
 import {
   type BlockSize,
   type Checksum,
-  type FileInfo,
   encodeBlock,
   encodeEndOfBatchBlock,
   encodeHeaderBlock,
@@ -15,101 +14,19 @@ import {
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
+import {
+  type BlockSource,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMING,
+  type RetryReason,
+  type SenderEvent,
+  type SenderOptions,
+  type SenderPhase,
+  type SenderTiming,
+  type SendResult,
+} from './sender-options.js';
 
-/** Reads the file being sent; short reads only at the end. */
-export interface BlockSource extends FileInfo {
-  read(offset: number, length: number): Promise<Uint8Array>;
-}
-
-export type SenderPhase = 'start' | 'header' | 'data' | 'eot' | 'end';
-
-export type SenderEvent =
-  | { type: 'receiver-ready'; checksum: Checksum; silent: boolean }
-  | { type: 'progress'; block: number; bytesAcknowledged: number; totalBytes: number }
-  | { type: 'retry'; phase: SenderPhase; block: number; attempt: number; reason: RetryReason }
-  | { type: 'device-text'; text: string }
-  | { type: 'phase'; phase: SenderPhase };
-
-export type RetryReason = 'nak' | 'timeout' | 'crc-request';
-
-export interface SenderTiming {
-  /** How long to wait for the receiver's first `C`/NAK. lrzsz `rb` asks every 10 s at most. */
-  startTimeoutMs: number;
-  /** How long to wait for the answer to a block. lrzsz uses 10 s. */
-  responseTimeoutMs: number;
-  /** How long to wait for the header's ACK: receivers erase flash before answering. */
-  headerAckTimeoutMs: number;
-  /** How long to wait for the final ACK: Particle 0.6.1+ validates the image first. */
-  finalAckTimeoutMs: number;
-  /**
-   * How long to wait for the `C` that asks for the next header after EOT, before sending the
-   * end-of-batch block anyway. lrzsz `rb` ACKs EOT after 1 s and sends `C` about 1 s later;
-   * Particle devices send none (0).
-   */
-  eotGraceMs: number;
-  /** Quiet time that turns a lone `C`/NAK into a request rather than a letter of text. */
-  requestQuietMs: number;
-  /**
-   * Pause after the `C` that follows the header's ACK and the EOT, before sending. lrzsz `rb`
-   * discards its input (tcflush) just after writing that `C`; over a pseudo-terminal our next
-   * block can arrive first and be lost. On a real line it cannot arrive that fast, so 0 unless
-   * the link is a pty (the ymodem profile decides).
-   */
-  requestSettleMs: number;
-  /** How long to keep reading the text a receiver prints after it cancels. */
-  abortTextMs: number;
-  /** Added to every wait per byte written, for slow lines (0 when unknown). */
-  msPerByte: number;
-}
-
-export interface SenderOptions extends Partial<SenderTiming> {
-  blockSize?: BlockSize;
-  /** Attempts per block after the first, before giving up. */
-  retries?: number;
-  /**
-   * Attempts for the header after the first while the receiver has said nothing at all;
-   * defaults to `retries`. Lower when probing a silent receiver; once it answers anything
-   * (a NAK, a `C`), someone is listening and `retries` applies.
-   */
-  headerRetries?: number;
-  /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
-  silentStart?: boolean;
-  /**
-   * Particle/Spark dialect: the receiver NAKs a duplicate, so a NAK answering a block re-sent
-   * after a lost ACK means the first copy was stored.
-   */
-  nakOnDuplicate?: boolean;
-  signal?: AbortSignal;
-  onEvent?: (event: SenderEvent) => void;
-  /** A reader already attached to the stream (bytes a console step read ahead stay in it). */
-  reader?: ByteReader;
-  /**
-   * Whether the receiver's own words (complete lines since the transfer began) say it has the
-   * whole file of `bytes` bytes: "Downloaded file successfully!", U-Boot's "## Total Size".
-   * When they come but the final ACK does not (lost on the line, or the device reset first to
-   * install the image), the transfer is complete: failing it would tell the user a lie.
-   */
-  confirmsCompletion?: (deviceText: string, bytes: number) => boolean;
-  /**
-   * Whether the receiver's words show it is no longer receiving (a console's start-up banner or
-   * its end-of-load summary): blocks sent now would be typed into the console as commands, so
-   * the transfer stops at once.
-   */
-  showsReceiverEnded?: (deviceText: string) => boolean;
-}
-
-export const DEFAULT_RETRIES = 10; // lrzsz's per-block limit
-export const DEFAULT_TIMING: SenderTiming = {
-  startTimeoutMs: 60_000,
-  responseTimeoutMs: 10_000,
-  headerAckTimeoutMs: 10_000,
-  finalAckTimeoutMs: 10_000,
-  eotGraceMs: 10_000,
-  requestQuietMs: 30,
-  requestSettleMs: 0,
-  abortTextMs: 300,
-  msPerByte: 0,
-};
+export * from './sender-options.js';
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
@@ -118,14 +35,6 @@ const CLOSING_BLOCK_SILENT_RETRIES = 1;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 
-export interface SendResult {
-  bytes: number;
-  blocks: number;
-  retries: number;
-  checksum: Checksum;
-  /** True when the receiver ACKed the first EOT (Particle dialect). */
-  firstEotAcked: boolean;
-}
 
 type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout' | 'confirmed';
 const LINE_FEED = 0x0a;

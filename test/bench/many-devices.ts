@@ -2,7 +2,7 @@
 import { testData } from '../helpers/virtual-link.js';
 import type { ImageDir } from './images.js';
 import { serialFlashConcurrently } from './paced-link.js';
-import { bytesPerSecond, kib, median, seconds, table } from './stats.js';
+import { bytesPerSecond, median, seconds, table } from './stats.js';
 import type { LineSpec } from './theory.js';
 
 export async function manyDevices(images: ImageDir, line: LineSpec, bytes: number, counts: number[], log: (line: string) => void): Promise<string> {

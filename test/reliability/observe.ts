@@ -25,7 +25,7 @@ export class DeviceView {
   /** The device hears nothing from the host until then (performance.now() ms). */
   private deafUntil = 0;
 
-  constructor(private readonly device: VirtualDevice) {
+  constructor(device: VirtualDevice) {
     const onHostData = device.onHostData.bind(device);
     device.onHostData = (data: Buffer) => {
       const unheard = performance.now() < this.deafUntil;
