@@ -35,6 +35,9 @@ const PARTICLE_DIALECT: SenderOptions = {
   silentStart: true,
   startTimeoutMs: 0,
   headerAckTimeoutMs: HEADER_ACK_TIMEOUT_MS,
+  // A device that answers nothing for 3 × 35 s is not coming back; without this a frozen
+  // device was waited on for 11 × 35 s. Once it has answered anything, the usual retries apply.
+  headerRetries: 2,
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
   // No C follows the (first, ACKed) EOT.
   eotGraceMs: 0,
