@@ -34,16 +34,6 @@ const DEFAULT_SYSTEM_VERSION: Record<ParticleFirmware, string> = {
 export interface ParticleDeviceOptions extends FamilyDeviceOptions {
   platform?: ParticlePlatformKey;
   firmwareVersion?: ParticleFirmware;
-  /** The exact x.y.z printed by `v`; defaults to a typical release of the generation. */
-  systemVersion?: string;
-  deviceId?: string;
-  /** Seeds the device id when none is given. */
-  seed?: number;
-  /** Firmware updates disabled by the application: every header is refused. */
-  updatesDisabled?: boolean;
-  /** Erase and per-block write durations of the flash model, in ms (not scaled). */
-  eraseMs?: number;
-  writeMs?: number;
 }
 
 export class ParticleDevice extends ParticleFamilyDevice {

@@ -40,6 +40,16 @@ export interface FamilyDeviceOptions extends BaseDeviceOptions {
   listening?: boolean;
   /** Linux cdc-acm sends SET_LINE_CODING only when the settings change: ignore a repeated rate. */
   lineCodingOnChangeOnly?: boolean;
+  /** The exact x.y.z printed by `v`; defaults to a typical release of the generation. */
+  systemVersion?: string;
+  deviceId?: string;
+  /** Seeds the device id when none is given. */
+  seed?: number;
+  /** Firmware updates disabled by the application: every header is refused. */
+  updatesDisabled?: boolean;
+  /** Erase and per-block write durations of the flash model, in ms (not scaled). */
+  eraseMs?: number;
+  writeMs?: number;
 }
 
 export type FamilyMode = 'application' | 'listening' | 'receiving' | 'updating' | 'dfu';

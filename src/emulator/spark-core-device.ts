@@ -26,12 +26,6 @@ const STAGING_BYTES = 0x20000;
 export interface SparkCoreOptions extends FamilyDeviceOptions {
   /** The application includes "Ymodem/Ymodem.h", so listening-mode `f` works (default true). */
   ymodemLibrary?: boolean;
-  systemVersion?: string;
-  deviceId?: string;
-  seed?: number;
-  updatesDisabled?: boolean;
-  eraseMs?: number;
-  writeMs?: number;
 }
 
 /** External flash staging, then a blind copy to the application area. */
