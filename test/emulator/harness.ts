@@ -181,6 +181,12 @@ export async function sendFile(host: Host, name: string, data: Buffer, options: 
     await host.write(encodeBlock(sequence, data.subarray(offset, offset + blockSize), blockSize, checksum));
     await host.expectNext([ACK]);
   }
+  await endFile(host, options);
+}
+
+/** EOT (NAK-then-EOT for standard receivers), then the end-of-batch block, asserting each answer. */
+export async function endFile(host: Host, options: Omit<SendOptions, 'blockSize'> = {}): Promise<void> {
+  const checksum = options.checksum ?? 'crc16';
   await host.write(Buffer.of(EOT));
   if (options.eotNakFirst) {
     await host.expectNext([NAK]);

@@ -5,7 +5,7 @@ import { startVirtualPort } from '../../src/emulator/index.js';
 import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { encodeBlock, encodeEndOfBatchBlock, encodeHeaderBlock } from '../../src/protocol/blocks.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from '../../src/protocol/control-bytes.js';
-import { Host, TEST_SCALE, sendFile, testData } from './harness.js';
+import { Host, TEST_SCALE, endFile, sendFile, testData } from './harness.js';
 
 async function start(options = {}) {
   const port = startVirtualPort('ymodem', { timeScale: TEST_SCALE, ...options });
@@ -64,12 +64,7 @@ test('strict receiver NAKs a block with a bad CRC and takes the re-sent good cop
     await host.expectNext([NAK]);
     await host.write(block2);
     await host.expectNext([ACK]);
-    await host.write(Buffer.of(EOT));
-    await host.expectNext([NAK]);
-    await host.write(Buffer.of(EOT));
-    await host.expectNext([ACK, CRC_REQUEST]);
-    await host.write(encodeEndOfBatchBlock());
-    await host.expectNext([ACK]);
+    await endFile(host, { eotNakFirst: true });
     assert.deepEqual(device.files[0]!.data, data);
   } finally {
     await done();
@@ -92,12 +87,7 @@ test('strict receiver ACKs a duplicate of the previous block and stores it once'
     await host.expectNext([ACK]);
     await host.write(encodeBlock(3, data.subarray(256), 128));
     await host.expectNext([ACK]);
-    await host.write(Buffer.of(EOT));
-    await host.expectNext([NAK]);
-    await host.write(Buffer.of(EOT));
-    await host.expectNext([ACK, CRC_REQUEST]);
-    await host.write(encodeEndOfBatchBlock());
-    await host.expectNext([ACK]);
+    await endFile(host, { eotNakFirst: true });
     assert.deepEqual(device.files[0]!.data, data);
   } finally {
     await done();
