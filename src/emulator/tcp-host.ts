@@ -15,6 +15,8 @@ export interface TcpHostOptions {
   host?: string;
   /** 0 lets the system choose; read it back from `port`. */
   port?: number;
+  /** The device behind `wire` when the wire wraps it (a trace tap): its resets take the port away. */
+  device?: VirtualDevice;
 }
 
 export interface TcpHostEvents {
@@ -35,10 +37,11 @@ export class TcpHost extends EventEmitter<TcpHostEvents> {
   private constructor(
     private readonly server: Server,
     private readonly wire: VirtualWire,
+    device: VirtualDevice | undefined,
   ) {
     super();
     server.on('connection', (socket) => this.accept(socket));
-    this.detach = this.followPresence();
+    this.detach = this.followPresence(device);
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -50,7 +53,7 @@ export class TcpHost extends EventEmitter<TcpHostEvents> {
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(host, port, error)));
       server.listen({ host, port }, () => resolve());
     });
-    return new TcpHost(server, wire);
+    return new TcpHost(server, wire, options.device ?? (wire instanceof VirtualDevice ? wire : undefined));
   }
 
   get host(): string {
@@ -118,9 +121,8 @@ export class TcpHost extends EventEmitter<TcpHostEvents> {
   }
 
   /** A virtual device tells when its port goes away and comes back; other wires are always there. */
-  private followPresence(): () => void {
-    const device = this.wire;
-    if (!(device instanceof VirtualDevice)) return () => undefined;
+  private followPresence(device: VirtualDevice | undefined): () => void {
+    if (!device) return () => undefined;
     const onReset = (info: { portVanishes: boolean }) => {
       if (info.portVanishes) this.present = false;
     };
