@@ -32,6 +32,16 @@ export class TraceFormatter {
   /** CRC-16 unless the receiver asked for the 8-bit checksum (NAK) before the first block. */
   private checksumBytes = 2;
   private blockSeen = false;
+  /** The direction that carries the YMODEM receiver's bytes (its requests tell the block trailer). */
+  private readonly receiverDirection: TraceDirection;
+
+  /**
+   * `receiver`: which direction the receiver speaks in. `rx` (the default) for a sender's
+   * trace; `tx` for a trace from the device's side, as `serial-flash emulate` writes it.
+   */
+  constructor(options: { receiver?: TraceDirection } = {}) {
+    this.receiverDirection = options.receiver ?? 'rx';
+  }
 
   /**
    * Describes one chunk. Returns '' when the chunk only continued a block that is not complete
@@ -107,7 +117,7 @@ export class TraceFormatter {
 
   /** The receiver's first request says which trailer the blocks carry. */
   private learnChecksum(direction: TraceDirection, byte: number): void {
-    if (direction !== 'rx' || this.blockSeen) return;
+    if (direction !== this.receiverDirection || this.blockSeen) return;
     if (byte === NAK) this.checksumBytes = 1;
   }
 }

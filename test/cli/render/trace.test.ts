@@ -90,6 +90,19 @@ test('after the receiver asks with NAK, blocks carry the 8-bit checksum', () => 
   assert.equal(trace.describe('tx', Buffer.concat([frame, Buffer.of(0x04)])), `SOH 01 FE <128 bytes> SUM ${sum} EOT`);
 });
 
+test("from the device's side (receiver: 'tx'), its NAK sets the 8-bit checksum and a host's NAK does not", () => {
+  const frame = encodeBlock(1, testData(128, 3), 128, 'sum8');
+  const sum = frame[131]!.toString(16).toUpperCase().padStart(2, '0');
+  const device = new TraceFormatter({ receiver: 'tx' });
+  assert.equal(device.describe('tx', Buffer.of(0x15)), 'NAK');
+  assert.equal(device.describe('rx', frame), `SOH 01 FE <128 bytes> SUM ${sum}`);
+  const crcFrame = encodeBlock(1, testData(128, 3), 128);
+  const crc = crcFrame.readUInt16BE(131).toString(16).toUpperCase().padStart(4, '0');
+  const other = new TraceFormatter({ receiver: 'tx' });
+  assert.equal(other.describe('rx', Buffer.of(0x15)), 'NAK');
+  assert.equal(other.describe('rx', crcFrame), `SOH 01 FE <128 bytes> CRC ${crc}`);
+});
+
 test('sequence 0 after 255 is data (the count wrapped), not a header', () => {
   const trace = new TraceFormatter();
   trace.describe('tx', encodeBlock(255, testData(1024), 1024));
