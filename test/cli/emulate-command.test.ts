@@ -1,7 +1,7 @@
 /**
  * `serial-flash emulate` as users run it: a child process serving tcp:// (and a pty), flashed
  * by the CLI in another child process, by lrzsz `sb` through socat, and stopped by --once or
- * Ctrl-C with its one-line or JSON summary.
+ * Ctrl-C with its one-line summary or its JSON result line.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fixture, runCli } from '../helpers/cli.js';
-import { startEmulate } from '../helpers/emulate.js';
+import { resultOf, startEmulate } from '../helpers/emulate.js';
 import { LRZSZ, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { testData } from '../helpers/virtual-link.js';
 
@@ -32,7 +32,8 @@ test('serial-flash tcp://… flashes a listening virtual Photon; emulate --once 
   const { code, stdout, stderr } = await emulator.exited;
   assert.equal(code, 0, stderr);
   const image = readFileSync(fixture('photon-user-part.bin'));
-  const summary = JSON.parse(stdout);
+  const summary = resultOf(stdout);
+  assert.equal(summary.ok, true);
   assert.equal(summary.status, 'accepted');
   assert.equal(summary.profile, 'photon');
   assert.equal(summary.name, 'photon-user-part.bin');
@@ -103,7 +104,7 @@ for (const [profile, args, file] of [
     assert.equal(flash.code, 0, flash.stderr);
     const { code, stdout } = await emulator.exited;
     assert.equal(code, 0);
-    const summary = JSON.parse(stdout);
+    const summary = resultOf(stdout);
     assert.equal(summary.status, 'accepted');
     assert.equal(summary.sha256, sha256(readFileSync(fixture(file))));
     assert.equal(existsSync(emulator.pty!), false, 'the pty is gone after exit');
@@ -125,7 +126,7 @@ test('--pty serves one program after another: each open is a new session', { ski
   emulator.interrupt();
   const { code, stdout } = await emulator.exited;
   assert.equal(code, 0);
-  const summary = JSON.parse(stdout);
+  const summary = resultOf(stdout);
   assert.equal(summary.transfers, 2);
   assert.equal(summary.name, 'pty-1.bin');
   assert.equal(summary.sha256, sha256(testData(129, 2)));

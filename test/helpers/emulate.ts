@@ -64,3 +64,27 @@ export function startEmulate(args: string[], options: { env?: NodeJS.ProcessEnv;
     });
   });
 }
+
+export type JsonLine = Record<string, unknown> & { type: string };
+
+/** Every stdout line of --json parsed; throws when one is not a JSON object with a type. */
+export function jsonLinesOf(stdout: string): JsonLine[] {
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const parsed = JSON.parse(line) as JsonLine;
+      if (typeof parsed.type !== 'string') throw new Error(`a JSON line without a type: ${line}`);
+      return parsed;
+    });
+}
+
+/** The `result` line of --json output; throws unless there is exactly one and it is the last. */
+export function resultOf(stdout: string): JsonLine {
+  const lines = jsonLinesOf(stdout);
+  const results = lines.filter((line) => line.type === 'result');
+  if (results.length !== 1 || lines.at(-1) !== results[0]) {
+    throw new Error(`expected one result line, last, in:\n${stdout}`);
+  }
+  return results[0]!;
+}

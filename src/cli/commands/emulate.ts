@@ -1,14 +1,14 @@
 /**
  * `serial-flash emulate`: a virtual device on a raw TCP port (as ser2net serves one) and
  * optionally a pseudo-terminal, for trying the flasher, CI, and other YMODEM senders.
- * Ends on Ctrl-C or, with --once, after one transfer; then prints one summary line.
+ * Ends on Ctrl-C or, with --once, after one transfer; then prints one summary line (or, with
+ * --json, the result line). --trace and --log record every byte on the device's port.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { PROFILE_NAMES, type ProfileName } from '../../emulator/profile-names.js';
 import { deviceOptionsFrom, FIRMWARE_GENERATIONS, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
-import { EXIT } from '../exit-codes.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Cli } from '../output.js';
 
@@ -24,11 +24,10 @@ interface EmulateCommandArgs extends EmulateArgs {
   listen?: string;
   pty?: string;
   image?: string;
-  json: boolean;
   verbose: boolean;
 }
 
-export function emulateCommand({ output, setExitCode }: Cli): CommandModule<object, EmulateCommandArgs> {
+export function emulateCommand({ output, report, setExitCode }: Cli): CommandModule<object, EmulateCommandArgs> {
   return {
     command: 'emulate',
     describe: 'serve a virtual device on tcp://HOST:PORT (and a pty) to try the flasher without hardware',
@@ -44,7 +43,6 @@ export function emulateCommand({ output, setExitCode }: Cli): CommandModule<obje
         .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal (needs socat); optional PATH for its link' })
         .option('once', { type: 'boolean', default: false, describe: 'exit after one transfer' })
         .option('image', { type: 'string', describe: 'write the image of an accepted transfer to FILE' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object' })
         .option('seed', { type: 'number', describe: 'seed of the device id and of every fault, to replay a run' })
         .option('drop-ack', { type: 'number', describe: 'probability that an ACK is lost' })
         .option('corrupt', { type: 'number', describe: 'probability that a block is damaged in transit' })
@@ -59,32 +57,41 @@ export function emulateCommand({ output, setExitCode }: Cli): CommandModule<obje
         .example('$0 emulate --listening --listen tcp://127.0.0.1:2000', 'a Photon in listening mode; flash it with: serial-flash tcp://127.0.0.1:2000 user.bin')
         .example('$0 emulate -p ymodem --once --image out.bin', 'receive one file like rb and keep it')
         .example('$0 emulate -p uboot --pty', 'a U-Boot console on a pseudo-terminal') as unknown as Argv<EmulateCommandArgs>,
-    handler: async (args) => setExitCode(await runEmulate(args, output)),
+    handler: async (args) => setExitCode(await runEmulate(args, output, report)),
   };
 }
 
-async function runEmulate(args: EmulateCommandArgs, output: Cli['output']): Promise<number> {
+async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], report: Cli['report']): Promise<number> {
+  report.note({ profile: args.profile });
   const deviceOptions = deviceOptionsFrom(args);
   const listen = parseListenUrl(args.listen ?? DEFAULT_LISTEN);
   if (args.image === '') throw new InputError('USAGE', '--image needs a file name, e.g. --image out.bin.');
-  const [{ createVirtualDevice }, { TcpHost }, { servePty }, summaryModule, render] = await Promise.all([
+  const [{ createVirtualDevice }, { TcpHost }, { servePty }, { tapWire }, summaryModule, render, { EmulationView }] = await Promise.all([
     import('../../emulator/index.js'),
     import('../../emulator/tcp-host.js'),
     import('../../emulator/pty-host.js'),
+    import('../../emulator/wire-tap.js'),
     import('../../emulator/received-image.js'),
     import('../render/emulation.js'),
+    import('../render/emulation-view.js'),
   ]);
-  const log = (line: string) => output.stderr.write(`${line}\n`);
-  const { device, faults } = createVirtualDevice(args.profile as ProfileName, deviceOptions);
+  const view = new EmulationView(report, output.stderr);
+  const log = (line: string) => view.line(line);
+  const { device, wire, faults } = createVirtualDevice(args.profile as ProfileName, deviceOptions);
+  // The tap sits between the device and the TCP host, so the trace holds what crossed the line.
+  const served = report.wantsTraffic ? tapWire(wire, view.traffic) : wire;
   let host: Awaited<ReturnType<typeof TcpHost.listen>> | undefined;
   let pty: Awaited<ReturnType<typeof servePty>> | undefined;
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, () => undefined);
   try {
-    host = await TcpHost.listen(device, listen);
+    host = await TcpHost.listen(served, { ...listen, device });
     if (args.pty !== undefined) pty = await servePty(host, { link: args.pty === '' ? undefined : args.pty });
-    log(`${capitalize(render.describeDevice(device))}`);
+    const description = render.describeDevice(device);
+    log(`${capitalize(description)}`);
     log(`Serving it on ${host.url}${pty ? ` and ${pty.path}` : ''} (one client at a time).`);
+    report.note({ url: host.url, ...(pty ? { pty: pty.path } : {}) });
+    view.event('listening', { url: host.url, ...(pty ? { pty: pty.path } : {}), profile: args.profile, description, mode: device.mode });
     if (render.needsListeningHint(device)) {
       log('Raw TCP and a pty carry no baud rate, so 28800 baud cannot start listening mode: run with --listening for a device that is already listening.');
     }
@@ -92,7 +99,7 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output']): Prom
       log(`Note: the ${args.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);
     }
     log(args.once ? 'It exits after one transfer (Ctrl-C stops it sooner).' : 'Ctrl-C stops it and prints a summary.');
-    render.logActivity(device, host, log, args.verbose);
+    render.followActivity(device, host, view, args.verbose);
     await untilDone(device, host, args.once, controller.signal);
   } finally {
     stopListening();
@@ -105,9 +112,7 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output']): Prom
   const imagePath = args.image !== undefined && image !== undefined ? args.image : undefined;
   if (imagePath !== undefined) await writeFile(imagePath, image!);
   else if (args.image !== undefined) log(`No image written to ${args.image}: no transfer was accepted.`);
-  if (args.json) output.stdout.write(`${render.summaryJson(summary, { faults, ...(imagePath ? { image: imagePath } : {}) })}\n`);
-  else output.stdout.write(`${render.transferLine(summary, imagePath)}\n`);
-  return summary.status === 'none' || summary.status === 'accepted' ? EXIT.ok : EXIT.failed;
+  return view.finish(summary, { faults, ...(imagePath ? { image: imagePath } : {}) });
 }
 
 /** Resolves on Ctrl-C, or with --once after the first verdict and the host hanging up (or ONCE_LINGER_MS). */

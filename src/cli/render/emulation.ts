@@ -22,24 +22,55 @@ export function needsListeningHint(device: VirtualDevice): boolean {
   return (device instanceof ParticleDevice || device instanceof SparkCoreDevice) && device.mode !== 'listening';
 }
 
-/** Progress lines on stderr while the device is served; `verbose` adds every line the device prints. */
-export function logActivity(device: VirtualDevice, host: TcpHost, log: (line: string) => void, verbose: boolean): void {
-  host.on('connect', (peer) => log(`· connected: ${peer}`));
-  host.on('disconnect', (peer, byDevice) => log(`· disconnected: ${peer}${byDevice ? ' (the device port went away)' : ''}`));
-  host.on('refuse', (peer, why) =>
-    log(`· turned away ${peer}: ${why === 'busy' ? 'another client holds the port (one at a time)' : 'the device is restarting'}`),
-  );
-  device.on('mode', (mode) => log(`· mode: ${mode}`));
-  device.on('transfer-start', ({ name, size }) => log(`· receiving ${name}, ${size} bytes`));
-  device.on('transfer-complete', (record) => log(`· ${transferLine({ ...record, profile: device.profile, transfers: 0, resets: 0 })}`));
-  device.on('transfer-failed', (record) => log(`· ${transferLine({ ...record, profile: device.profile, transfers: 0, resets: 0 })}`));
-  device.on('reset', ({ reason, portVanishes, returnsAfterMs }) =>
-    log(`· reset (${reason})${portVanishes ? ': the port goes away' : ''}${returnsAfterMs === undefined ? ' for good' : ''}`),
-  );
-  device.on('boot', () => log('· booted: running its application'));
+/** Where what happens goes: a line for people, and the same as an event for programs. */
+export interface ActivityOutput {
+  line(text: string): void;
+  event(type: string, fields?: Record<string, unknown>): void;
+}
+
+/** Follows the device and its host: a line and an event for each happening; `verbose` adds every line the device prints. */
+export function followActivity(device: VirtualDevice, host: TcpHost, out: ActivityOutput, verbose: boolean): void {
+  host.on('connect', (peer) => {
+    out.line(`· connected: ${peer}`);
+    out.event('connect', { peer });
+  });
+  host.on('disconnect', (peer, byDevice) => {
+    out.line(`· disconnected: ${peer}${byDevice ? ' (the device port went away)' : ''}`);
+    out.event('disconnect', { peer, byDevice });
+  });
+  host.on('refuse', (peer, why) => {
+    out.line(`· turned away ${peer}: ${why === 'busy' ? 'another client holds the port (one at a time)' : 'the device is restarting'}`);
+    out.event('refuse', { peer, why });
+  });
+  device.on('mode', (mode) => {
+    out.line(`· mode: ${mode}`);
+    out.event('mode', { mode });
+  });
+  device.on('transfer-start', ({ name, size }) => {
+    out.line(`· receiving ${name}, ${size} bytes`);
+    out.event('transfer-start', { name, size });
+  });
+  for (const verdict of ['transfer-complete', 'transfer-failed'] as const) {
+    device.on(verdict, (record) => {
+      out.line(`· ${transferLine({ ...record, profile: device.profile, transfers: 0, resets: 0 })}`);
+      out.event(verdict, { ...record });
+    });
+  }
+  device.on('reset', ({ reason, portVanishes, returnsAfterMs }) => {
+    out.line(`· reset (${reason})${portVanishes ? ': the port goes away' : ''}${returnsAfterMs === undefined ? ' for good' : ''}`);
+    out.event('reset', { reason, portVanishes, ...(returnsAfterMs === undefined ? {} : { returnsAfterMs }) });
+  });
+  device.on('boot', () => {
+    out.line('· booted: running its application');
+    out.event('boot', { mode: device.mode });
+  });
   if (verbose) {
     device.on('text', (text) => {
-      for (const line of text.split(/\r?\n/)) if (line.trim() !== '') log(`  device: ${line}`);
+      for (const line of text.split(/\r?\n/)) {
+        if (line.trim() === '') continue;
+        out.line(`  device: ${line}`);
+        out.event('device-text', { text: line });
+      }
     });
   }
 }
@@ -69,7 +100,3 @@ const REASON_WORDS: Record<string, string> = {
   'write-failed': 'storing a block failed',
   refused: 'the device refused the file',
 };
-
-export function summaryJson(summary: EmulationSummary, extra: Record<string, unknown>): string {
-  return JSON.stringify({ ...summary, ...extra });
-}
