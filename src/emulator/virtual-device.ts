@@ -85,13 +85,9 @@ export abstract class VirtualDevice extends EventEmitter<DeviceEventMap> impleme
   protected readonly frameHook = (frame: Buffer): Buffer => this.transformFrame?.(frame) ?? frame;
   readonly timeScale: number;
 
-  /** A transfer that started and has no record yet (a reset in the middle must still leave one). */
-  private unfinished: { name: string; size: number } | undefined;
-
   constructor(protected readonly baseOptions: BaseDeviceOptions = {}) {
     super();
     this.timeScale = baseOptions.timeScale ?? 1;
-    this.on('transfer-start', (file) => (this.unfinished = file));
   }
 
   abstract get mode(): string;
@@ -225,7 +221,6 @@ export abstract class VirtualDevice extends EventEmitter<DeviceEventMap> impleme
    */
   reset(reason: ResetReason, returnsAfterMs: number | false = this.defaultReturnMs()): void {
     if (!this.powered) return;
-    if (this.unfinished) this.record({ status: 'failed', reason: `the device reset (${reason}) during the transfer`, ...this.unfinished });
     this.halt();
     this.clearTimers();
     this.powered = false;
@@ -268,7 +263,6 @@ export abstract class VirtualDevice extends EventEmitter<DeviceEventMap> impleme
   // Summary -----------------------------------------------------------------------------------
 
   protected record(record: TransferRecord): void {
-    this.unfinished = undefined;
     this.records.push(record);
     this.emit(record.status === 'accepted' ? 'transfer-complete' : 'transfer-failed', record);
   }
