@@ -10,9 +10,10 @@ import { InputError, SerialFlashError, TransferError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { ByteReader } from '../protocol/byte-reader.js';
-import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
+import { DEFAULT_TIMING, definedOnly, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
 import type { Connection } from '../transport/connection.js';
 import { openConnection, waitForPort } from '../transport/open.js';
+import { withinMs } from '../transport/ports.js';
 import { describePort, findOnlyDevice } from './discover.js';
 import { deviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
@@ -214,21 +215,6 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
     }
   }
   return merged;
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    work.then(done, done);
-  });
 }
 
 function asFlashError(error: unknown): SerialFlashError {

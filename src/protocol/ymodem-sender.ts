@@ -18,6 +18,7 @@ import {
   type BlockSource,
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
+  definedOnly,
   type RetryReason,
   type SenderEvent,
   type SenderOptions,
@@ -398,10 +399,6 @@ export class YmodemSender {
   private emit(event: SenderEvent): void {
     this.options.onEvent?.(event);
   }
-}
-
-function definedOnly(options: Partial<SenderTiming>): Partial<SenderTiming> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<SenderTiming>;
 }
 
 function seconds(ms: number): string {
