@@ -12,6 +12,7 @@ import { TcpHost } from '../../src/emulator/tcp-host.js';
 import type { DeviceEnd, VirtualWire } from '../../src/emulator/virtual-binding.js';
 import { PortError } from '../../src/errors.js';
 import { testData } from '../helpers/virtual-link.js';
+import { readBytes } from '../helpers/sockets.js';
 
 /** A wire that records what it is told and answers every byte with its complement. */
 class Complementer implements VirtualWire {
@@ -38,22 +39,6 @@ async function connectTo(host: TcpHost): Promise<Socket> {
   return socket;
 }
 
-/** Reads until `count` bytes arrived or the socket closed. */
-function readBytes(socket: Socket, count: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    let got = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      if (got.length >= count) done();
-    };
-    const done = () => {
-      socket.off('data', onData);
-      resolve(got);
-    };
-    socket.on('data', onData);
-    socket.once('close', done);
-  });
-}
 
 function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

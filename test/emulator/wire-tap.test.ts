@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createVirtualDevice } from '../../src/emulator/index.js';
@@ -13,6 +13,7 @@ import { TcpHost } from '../../src/emulator/tcp-host.js';
 import { VirtualBinding, type DeviceEnd, type VirtualWire } from '../../src/emulator/virtual-binding.js';
 import { tapWire, type WireDirection } from '../../src/emulator/wire-tap.js';
 import { testData } from '../helpers/virtual-link.js';
+import { readBytes } from '../helpers/sockets.js';
 
 /** A refused client is closed within milliseconds on loopback; this long means it was let in. */
 const REFUSAL_WAIT_MS = 2_000;
@@ -50,22 +51,6 @@ function joined(seen: { direction: WireDirection; data: Buffer }[], direction: W
   return Buffer.concat(seen.filter((entry) => entry.direction === direction).map((entry) => entry.data));
 }
 
-/** Reads until `count` bytes arrived or the socket closed; the socket stays open. */
-function readUntil(socket: Socket, count: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    let got = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      got = Buffer.concat([got, chunk]);
-      if (got.length >= count) done();
-    };
-    const done = () => {
-      socket.off('data', onData);
-      resolve(got);
-    };
-    socket.on('data', onData);
-    socket.once('close', done);
-  });
-}
 
 test('through the in-process binding: 0, 1, 1024 and 1025 bytes each way, reported in order, and every other callback passed on', async () => {
   const device = new Recorder();
@@ -104,7 +89,7 @@ test('a tapped Photon behind the TCP host: the trace holds both sides, and a res
     const client = connect({ host: '127.0.0.1', port: host.port });
     await once(client, 'connect');
     client.write('i');
-    const answer = await readUntil(client, 20);
+    const answer = await readBytes(client, 20);
     assert.match(answer.toString(), /Your device id/);
     assert.equal(joined(seen, 'to-device').toString(), 'i');
     assert.ok(joined(seen, 'to-host').toString().startsWith(answer.toString()), 'the tap saw what the client read');
