@@ -19,3 +19,17 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
+
+/** Without a terminal, one progress line (per device) this often at most. */
+const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
+
+/**
+ * The plain progress line for non-terminal output, or undefined when the last one was too
+ * recent (the final 100% line is always given). `last` holds when the previous line went out.
+ */
+export function plainProgress(bytes: number, total: number, last: { at: number }): string | undefined {
+  const now = performance.now();
+  if (bytes < total && now - last.at < PLAIN_PROGRESS_INTERVAL_MS) return undefined;
+  last.at = now;
+  return `${String(Math.floor((bytes / total) * 100)).padStart(3)}% ${bytes}/${total} bytes`;
+}

@@ -7,7 +7,7 @@ import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
 import { type Style, paint } from '../color.js';
-import { formatBytes, formatRate, formatSeconds } from './format.js';
+import { formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
 
 export interface HumanRendererOptions {
   out: Writable & { isTTY?: boolean };
@@ -18,14 +18,12 @@ export interface HumanRendererOptions {
   plain?: boolean;
 }
 
-/** Without a terminal, one progress line this often at most. */
-const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
 
 export class HumanRenderer {
   private bar: SingleBar | undefined;
   private barModule: typeof import('cli-progress') | undefined;
   private startedAt = 0;
-  private lastPlainLine = 0;
+  private readonly lastPlainLine = { at: 0 };
   private retries = 0;
 
   constructor(private readonly options: HumanRendererOptions) {}
@@ -113,10 +111,8 @@ export class HumanRenderer {
       this.bar.update(bytes, { done: formatBytes(bytes), speed });
       return;
     }
-    const now = performance.now();
-    if (bytes < total && now - this.lastPlainLine < PLAIN_PROGRESS_INTERVAL_MS) return;
-    this.lastPlainLine = now;
-    this.line(`${String(Math.floor((bytes / total) * 100)).padStart(3)}% ${bytes}/${total} bytes, ${speed}`);
+    const line = plainProgress(bytes, total, this.lastPlainLine);
+    if (line) this.line(`${line}, ${speed}`);
   }
 
   private stopBar(): void {

@@ -9,14 +9,12 @@ import type { DeviceOutcome, FlashManyResult } from '../../flash/flash-many.js';
 import { formatAddress } from '../../image/address.js';
 import { paint } from '../color.js';
 import type { RunReport } from '../report.js';
-import { formatBytes, formatSeconds, formatTable } from './format.js';
+import { formatBytes, formatSeconds, formatTable, plainProgress } from './format.js';
 import { HumanRenderer } from './human.js';
 import { FlashJsonRenderer } from './flash-json.js';
 import { errorFields } from './json.js';
 import { TraceFormatter } from './trace.js';
 
-/** Without a terminal, one progress line per device this often at most. */
-const PLAIN_PROGRESS_INTERVAL_MS = 2_000;
 /** Narrower bars than one device gets, so the port and a status fit on an 80-column line. */
 const BAR_WIDTH = 20;
 /** Room for a step's text beside a bar. */
@@ -26,7 +24,7 @@ interface DeviceView {
   port: string;
   device?: string;
   bar?: SingleBar;
-  lastPlainLine: number;
+  lastPlainLine: { at: number };
   trace: TraceFormatter;
   json?: FlashJsonRenderer;
   log?: HumanRenderer;
@@ -47,7 +45,7 @@ export class ManyView {
       const logStream = report.logStream(`${port}: `);
       this.devices.set(port, {
         port,
-        lastPlainLine: -Infinity,
+        lastPlainLine: { at: -Infinity },
         trace: new TraceFormatter(),
         json: report.json ? new FlashJsonRenderer(report.json, { port }) : undefined,
         log: logStream ? new HumanRenderer({ out: logStream, quiet: false, verbose: true, color: false }) : undefined,
@@ -159,10 +157,8 @@ export class ManyView {
       view.bar.update(bytes, { status: `${formatBytes(bytes)} of ${formatBytes(total)}` });
       return;
     }
-    const now = performance.now();
-    if (bytes < total && now - view.lastPlainLine < PLAIN_PROGRESS_INTERVAL_MS) return;
-    view.lastPlainLine = now;
-    this.line(`${this.label(view.port)} ${String(Math.floor((bytes / total) * 100)).padStart(3)}% ${bytes}/${total} bytes`);
+    const line = plainProgress(bytes, total, view.lastPlainLine);
+    if (line) this.line(`${this.label(view.port)} ${line}`);
   }
 
   private label(port: string): string {
