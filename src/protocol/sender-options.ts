@@ -108,8 +108,3 @@ export interface SendResult {
   /** True when the receiver ACKed the first EOT (Particle dialect). */
   firstEotAcked: boolean;
 }
-
-/** The options that were given: merging `{ a: undefined }` over a default must keep the default. */
-export function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
-}

@@ -14,11 +14,11 @@ import {
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
+import { definedOnly } from '../util/defined.js';
 import {
   type BlockSource,
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
-  definedOnly,
   type RetryReason,
   type SenderEvent,
   type SenderOptions,

@@ -5,7 +5,9 @@
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { PortError } from '../errors.js';
-import { listPorts, reasonOf, withinMs } from './ports.js';
+import { reasonOf } from '../util/reason.js';
+import { withinMs } from '../util/within.js';
+import { listPorts } from './ports.js';
 
 type OpenFailure = 'busy' | 'permission' | 'not-serial' | 'missing' | 'no-device';
 

@@ -7,6 +7,8 @@ import { basename, dirname, join } from 'node:path';
 // Types only (erased): importing the package itself would load the native module.
 import type { BindingInterface, PortInfo } from '@serialport/bindings-cpp';
 import { PortError } from '../errors.js';
+import { definedOnly } from '../util/defined.js';
+import { reasonOf } from '../util/reason.js';
 
 export interface SerialPortInfo {
   /** The path to open: `/dev/ttyACM0`, `COM3`. */
@@ -129,7 +131,7 @@ async function usbAttributesOf(ttyDir: string, sysfsRoot: string): Promise<Omit<
   for (let level = 0; level < MAX_SYSFS_LEVELS_UP && dir.startsWith(devicesRoot + '/'); level++) {
     const vendorId = await readAttribute(dir, 'idVendor');
     if (vendorId) {
-      return dropUndefined({
+      return definedOnly({
         vendorId: vendorId.toLowerCase(),
         productId: (await readAttribute(dir, 'idProduct'))?.toLowerCase(),
         manufacturer: await readAttribute(dir, 'manufacturer'),
@@ -149,7 +151,7 @@ async function addProductFromSysfs(port: SerialPortInfo, sysfsRoot: string): Pro
 }
 
 function fromBindingInfo(info: PortInfo): SerialPortInfo {
-  return dropUndefined({
+  return definedOnly({
     path: info.path,
     vendorId: normaliseHexId(info.vendorId),
     productId: normaliseHexId(info.productId),
@@ -182,23 +184,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-export function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^Error:?\s*/, '').replace(/[.\s]+$/, '');
-}
-
-/** The promise's value, or undefined when it has not settled within `ms`. */
-export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let expire!: (value: undefined) => void;
-  const expired = new Promise<undefined>((resolve) => (expire = resolve));
-  const timer = setTimeout(() => expire(undefined), ms);
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -6,7 +6,9 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { SerialPortStream } from '@serialport/stream';
 import { DisconnectedError, InputError, PortError } from '../errors.js';
 import type { Connection, ControlSignals, UsbIdentity } from './connection.js';
-import { loadNativeBinding, reasonOf, usbInfoFromSysfs, withinMs, type SerialPortInfo } from './ports.js';
+import { reasonOf } from '../util/reason.js';
+import { withinMs } from '../util/within.js';
+import { loadNativeBinding, usbInfoFromSysfs, type SerialPortInfo } from './ports.js';
 import { withHangupDetection } from './hangup.js';
 import { translateOpenError } from './port-errors.js';
 
