@@ -99,7 +99,7 @@ function firmwareOptions(profile: ProfileName, text: string): VirtualDeviceOptio
   return { firmwareVersion: generation, ...(exact ? { systemVersion: exact } : {}) };
 }
 
-/** The receiver dialect a Device OS version speaks (reference serial-protocol.md §1–3). */
+/** The receiver dialect a Device OS version speaks (docs/protocol.md §1–3). */
 export function generationOf(text: string): ParticleFirmware | undefined {
   if ((FIRMWARE_GENERATIONS as readonly string[]).includes(text)) return text as ParticleFirmware;
   const match = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text);

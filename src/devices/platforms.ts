@@ -1,8 +1,8 @@
 /**
  * What we know about each Spark / Particle device family: ids, USB identities and the flash
  * memory map, used to recognise a port and to refuse writes that would destroy the bootloader
- * or the device keys. Source: shared reference serial-protocol.md sections 4–6 (Particle
- * Device OS sources). Region ends are exclusive; where the reference gives only a start, the
+ * or the device keys. Source: docs/protocol.md §4–§6 (Particle
+ * Device OS sources). Region ends are exclusive; where the sources give only a start, the
  * end is the next region's start or the end of the STM32F205's 1 MB flash (0x08100000).
  */
 
@@ -82,7 +82,7 @@ const CORE_FLASH: readonly FlashRegion[] = [
     holds: 'the bootloader and its system flags (0x08004C00)',
   }),
   region('application', 0x08005000, 0x08020000, 'application'),
-  // External SPI flash; 0x00000–0x00FFF is not described by the reference and stays unmapped.
+  // External SPI flash; 0x00000–0x00FFF is not described in docs/protocol.md and stays unmapped.
   region('external server public key and server address', 0x01000, 0x02000, 'keys', { memory: 'external' }),
   region('external device private key', 0x02000, 0x03000, 'keys', { memory: 'external' }),
   region('external factory image', 0x20000, 0x40000, 'factory', { memory: 'external' }),
@@ -104,7 +104,7 @@ const PHOTON_FLASH: readonly FlashRegion[] = [
 ];
 
 /**
- * Electron: bootloader, system parts, user part and OTA are from the reference. The DCT and
+ * Electron: bootloader, system parts, user part and OTA are from docs/protocol.md §5. The DCT and
  * EEPROM sectors are inferred: same MCU and same Device OS STM32F2 layer as the Photon.
  * 0x080A0000–0x080BFFFF is not described and stays unmapped.
  */
@@ -124,7 +124,7 @@ const STM32F205_RAM = { start: 0x20000000, end: 0x20020000 };
 const NRF52840_RAM = { start: 0x20000000, end: 0x20040000 };
 
 const GEN3_NOTE =
-  'nRF52840-based; the reference has no memory map for it, so only ids are known and no region is guarded.';
+  'nRF52840-based; docs/protocol.md has no memory map for it, so only ids are known and no region is guarded.';
 
 function particleUsb(low: number): { serial: UsbId; dfu: UsbId } {
   return {

@@ -1,5 +1,5 @@
 /**
- * The listening-mode console of Spark/Particle devices (reference serial-protocol.md §2):
+ * The listening-mode console of Spark/Particle devices (docs/protocol.md §2):
  * single keys, no line ending. This file only answers the information keys; what `f`, `x`
  * and a raw SOH/STX do is the device's decision.
  */

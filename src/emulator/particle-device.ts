@@ -1,6 +1,6 @@
 /**
  * A Photon, P1 or Electron on USB serial, running its application, as each Device OS
- * generation behaves (reference serial-protocol.md §1–3):
+ * generation behaves (docs/protocol.md §1–3):
  *
  * - '0.4.x': 28800 baud arms the receiver directly; it is silent until the first good packet.
  * - '0.5' (0.5.0–0.6.0): 28800 enters listening mode; the image is ACKed without validation.
@@ -21,7 +21,7 @@ import { ParticleOta } from './particle-ota.js';
 export type ParticleFirmware = '0.4.x' | '0.5' | '0.6.1+' | '6.x';
 export type ParticlePlatformKey = 'photon' | 'p1' | 'electron';
 
-/** Device OS 6.x refuses `f` with four CAN bytes and this text (reference §2). */
+/** Device OS 6.x refuses `f` with four CAN bytes and this text (docs/protocol.md §2). */
 export const NO_LONGER_SUPPORTED_TEXT = 'Serial/YModem flashing is no longer supported';
 
 const DEFAULT_SYSTEM_VERSION: Record<ParticleFirmware, string> = {

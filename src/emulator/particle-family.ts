@@ -2,7 +2,7 @@
  * What the Spark Core and the Photon-class devices share: the application / listening mode /
  * receiving states, the listening-mode console, the DFU magic rate, the Device OS receiver
  * with its "no chunk for 30 s → reset" rule, and the texts printed after a transfer
- * (reference serial-protocol.md §1–3). Each device supplies its storage and version quirks.
+ * (docs/protocol.md §1–3). Each device supplies its storage and version quirks.
  */
 import type { Platform } from '../devices/platforms.js';
 import type { FileInfo } from '../protocol/blocks.js';
@@ -12,10 +12,10 @@ import { REFUSED_HEADER_TEXT, type InstallResult } from './particle-ota.js';
 import { VirtualDevice, type BaseDeviceOptions } from './virtual-device.js';
 import { YmodemReceiver, type ReceiverEnd, type ReceiverStore } from './ymodem-receiver.js';
 
-/** Magic line-coding rates acted on by Device OS (reference §1). */
+/** Magic line-coding rates acted on by Device OS (docs/protocol.md §1). */
 export const LISTEN_BAUD = 28800;
 export const DFU_BAUD = 14400;
-/** Once the header is accepted, no chunk for 30 s resets the device (reference §3). */
+/** Once the header is accepted, no chunk for 30 s resets the device (docs/protocol.md §3). */
 export const NO_CHUNK_RESET_MS = 30_000;
 /** Cellular platforms wait ten times longer: their links are slow. */
 export const NO_CHUNK_RESET_CELLULAR_MS = 300_000;
@@ -221,7 +221,7 @@ export abstract class ParticleFamilyDevice extends VirtualDevice {
   }
 }
 
-/** The line Device OS prints for each way a transfer can end badly (reference §3). */
+/** The line Device OS prints for each way a transfer can end badly (docs/protocol.md §3). */
 export function failureText(end: ReceiverEnd): string {
   switch (end.kind) {
     case 'refused':

@@ -1,14 +1,15 @@
 /**
  * Where a Photon-class device puts a serial image: the OTA scratch area, then, after the
  * module checks (range/slot, platform, CRC-32), the module's own start address — as Device OS
- * does (reference serial-protocol.md §3–4). The checks are the project's own
+ * does (docs/protocol.md §3–4). The checks are the project's own
  * `checkParticleImage`, so the virtual device refuses exactly what the sender would.
  */
 import { formatAddress } from '../image/address.js';
 import { bufferSource } from '../image/firmware-file.js';
 import type { FileInfo } from '../protocol/blocks.js';
 import { regionsOfKind, type Platform } from '../devices/platforms.js';
-import { checkParticleImage, parseModuleInfo, MODULE_INFO_HEAD_BYTES } from '../devices/particle/module-info.js';
+import { checkParticleImage } from '../devices/particle/module-checks.js';
+import { parseModuleInfo, MODULE_INFO_HEAD_BYTES } from '../devices/particle/module-info.js';
 import type { FlashMemory } from './flash-memory.js';
 import type { ReceiverStore } from './ymodem-receiver.js';
 import { sha256 } from './virtual-device.js';
@@ -28,7 +29,7 @@ const FLAG_OF_FIELD: Record<string, number> = {
   'module-info': VALIDATION_FLAG.range,
 };
 
-/** The misleading text Device OS prints for any refused header (reference §3). */
+/** The misleading text Device OS prints for any refused header (docs/protocol.md §3). */
 export const REFUSED_HEADER_TEXT = 'The file size is higher than the allowed space memory!';
 
 export interface InstallResult {

@@ -1,11 +1,11 @@
 /**
- * A Spark Core on firmware 0.4.x (reference serial-protocol.md §1–4): 28800 baud arms a
+ * A Spark Core on firmware 0.4.x (docs/protocol.md §1–4): 28800 baud arms a
  * receiver that stays silent until the first good packet; in listening mode `f` works only
  * when the application includes the Ymodem library. The image goes to external flash 0x60000
  * and is copied over the application at 0x08005000 on reset — with no validation at all, as on
  * the real Core. Not DTR-gated: the Core sends whether or not DTR is up.
  */
-import { CORE_APPLICATION_ADDRESS, CORE_APPLICATION_MAX_BYTES, CORE_SERIAL_STAGING_ADDRESS } from '../devices/spark-core-image.js';
+import { CORE_APPLICATION_ADDRESS, CORE_APPLICATION_MAX_BYTES, CORE_SERIAL_STAGING_ADDRESS } from '../devices/particle/spark-core-image.js';
 import { platformByKey, type Platform } from '../devices/platforms.js';
 import type { FileInfo } from '../protocol/blocks.js';
 import { FlashMemory } from './flash-memory.js';

@@ -68,7 +68,7 @@ export abstract class VirtualDevice extends EventEmitter<DeviceEventMap> impleme
   abstract readonly profile: string;
   protected end: DeviceEnd | undefined;
   protected dtr = false;
-  /** Photon-class USB devices send nothing until DTR is asserted (reference §1). */
+  /** Photon-class USB devices send nothing until DTR is asserted (docs/protocol.md §1). */
   protected dtrGated = false;
   private held: Uint8Array[] = [];
   private heldBytes = 0;

@@ -5,7 +5,7 @@
  *   checksum), NAKs damaged blocks, ACKs a re-sent copy of the previous block, NAKs the first
  *   EOT and ACKs the second, then asks for the next header; truncates files to the header's size.
  * - `particle`, the Spark/Particle Device OS receiver (adapted from ST AN2557; reference
- *   serial-protocol.md §3): never checks the CRC, NAKs any unexpected sequence number including
+ *   docs/protocol.md §3): never checks the CRC, NAKs any unexpected sequence number including
  *   a duplicate, ACKs the first EOT with no `C` after it, answers a timeout with `C`, and gives
  *   up on the 6th consecutive error.
  *
@@ -29,7 +29,7 @@ export * from './receiver-contract.js';
 
 /** User abort keys of the Particle receiver ('A' and 'a', AN2557's ABORT1/ABORT2). */
 const PARTICLE_ABORT_KEYS = new Set([0x41, 0x61]);
-/** Device OS ACKs a space and otherwise ignores it (reference §3). */
+/** Device OS ACKs a space and otherwise ignores it (docs/protocol.md §3). */
 const SPACE = 0x20;
 
 type Phase = 'header' | 'data' | 'done';
@@ -186,7 +186,7 @@ export class YmodemReceiver {
     this.errors = 0;
     this.options.onEvent?.({ type: 'eot' });
     if (this.options.dialect === 'particle') {
-      // Device OS ACKs the first EOT and expects packet 0 next, with no `C` (reference §3).
+      // Device OS ACKs the first EOT and expects packet 0 next, with no `C` (docs/protocol.md §3).
       this.send(ACK);
       this.phase = 'header';
       this.expected = 0;

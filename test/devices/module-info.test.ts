@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'crc';
+import { checkParticleImage } from '../../src/devices/particle/module-checks.js';
 import {
-  checkParticleImage,
   CRC_CHUNK_BYTES,
   crc32OfSource,
   describeModule,

@@ -7,7 +7,7 @@ import {
   checkCoreImage,
   CORE_APPLICATION_ADDRESS,
   CORE_APPLICATION_MAX_BYTES,
-} from '../../src/devices/spark-core-image.js';
+} from '../../src/devices/particle/spark-core-image.js';
 import { bufferSource } from '../../src/image/firmware-file.js';
 
 // dist/test/devices/ → repository root

@@ -11,7 +11,7 @@ import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { SerialFlashError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { flash } from '../../src/flash/flash.js';
-import { CORE_APPLICATION_ADDRESS } from '../../src/devices/spark-core-image.js';
+import { CORE_APPLICATION_ADDRESS } from '../../src/devices/particle/spark-core-image.js';
 import type { ImageStore } from './images.js';
 import { userPartStart } from './images.js';
 import { explainFailure, type Verdict } from './judge.js';

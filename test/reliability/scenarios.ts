@@ -47,7 +47,7 @@ export const DEVICES: Record<DeviceKind, DeviceSpec> = {
 };
 
 function particle(profile: string, firmwareVersion: ParticleFirmware | undefined, image: ImageKind): DeviceSpec {
-  // Device OS 0.5–1.0 may wait up to 30 s for the application to allow the update (reference §3).
+  // Device OS 0.5–1.0 may wait up to 30 s for the application to allow the update (docs/protocol.md §3).
   return { profile, firmwareVersion, image, silenceTimeoutMs: 5_000, silenceLimit: 6, checksCrc: false, erasesBeforeHeaderAck: true, slowestHeaderAckMs: 30_000, chatty: true };
 }
 

@@ -1,4 +1,4 @@
-/** `serial-flash info`: listening mode, then `i` and `v` (serial-protocol.md §2). */
+/** `serial-flash info`: listening mode, then `i` and `v` (docs/protocol.md §2). */
 import { waitForText } from '../console.js';
 import type { DeviceSession } from '../profile.js';
 import { APPLICATION_DRAIN_MAX_MS, APPLICATION_QUIET_MS, noAnswerError, switchToListeningRate } from './listening-mode.js';

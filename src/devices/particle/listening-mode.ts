@@ -1,5 +1,5 @@
 /**
- * Getting a Particle or Spark device to listen over USB serial (serial-protocol.md §1–2):
+ * Getting a Particle or Spark device to listen over USB serial (docs/protocol.md §1–2):
  * 9600 then 28800 baud, because Linux's cdc-acm only signals a line-coding change.
  */
 import { CancelledError, DisconnectedError, type SerialFlashError, TransferError } from '../../errors.js';

@@ -1,7 +1,7 @@
 /**
  * Particle `module_info_t`: the header every Photon-class module (bootloader, system part,
- * user part) carries, which tells the device where to install the module. Layout from the
- * shared reference serial-protocol.md §4, all little-endian:
+ * user part) carries, which tells the device where to install the module. Layout (docs/protocol.md
+ * §4), all little-endian:
  *
  *   0  u32 start address      4  u32 end address (the CRC-32 trailer starts there)
  *   8  u8  reserved           9  u8  flags          10 u16 module version
@@ -13,9 +13,7 @@
 
 // The calculator alone: the package's index loads all of its ~30 CRC variants at every start.
 import crc32 from 'crc/calculators/crc32';
-import { formatAddress, formatRange } from '../../image/address.js';
-import type { ByteSource, ImageRefusal } from '../../image/firmware-file.js';
-import { platformById, regionsOfKind, withArticle, type Platform } from '../platforms.js';
+import type { ByteSource } from '../../image/firmware-file.js';
 
 export const MODULE_INFO_BYTES = 24;
 /** Where the header sits when the module starts with a vector table (bootloaders). */
@@ -120,148 +118,4 @@ export async function crc32OfSource(source: ByteSource, offset: number, length: 
     done += chunk.length;
   }
   return crc ?? 0;
-}
-
-/** CRC values print like addresses: 0x and 8 upper-case hex digits. */
-const formatCrc = formatAddress;
-
-function platformLabel(id: number): string {
-  const known = platformById(id);
-  return known ? `${withArticle(known)} (platform ${id})` : `platform ${id} (unknown)`;
-}
-
-/**
- * Checks a Particle module image before it is sent. Empty list = fine. `expect.platform` is
- * the device it goes to; `expect.address` the address the user asked for. The slot check uses
- * the platform the image declares, so an image for another device gets one clear refusal for
- * the platform rather than a second one for its addresses.
- */
-export async function checkParticleImage(
-  source: ByteSource,
-  size: number,
-  expect: { platform?: Platform; address?: number },
-  imageName = 'the image',
-): Promise<ImageRefusal[]> {
-  const head = await source(0, Math.min(size, MODULE_INFO_HEAD_BYTES));
-  const info = parseModuleInfo(head);
-  if (!info) {
-    return [
-      {
-        field: 'module-info',
-        expected: 'a Particle module header at offset 0 or 0x184',
-        actual: 'none',
-        message: `${imageName} has no Particle module header (looked at offset 0 and 0x184); build it with the Particle toolchain for this device.`,
-      },
-    ];
-  }
-  const refusals: ImageRefusal[] = [];
-  const { platform } = expect;
-  if (platform && info.platformId !== platform.id) {
-    refusals.push({
-      field: 'platform',
-      expected: String(platform.id),
-      actual: String(info.platformId),
-      message: `${imageName} is for ${platformLabel(info.platformId)} but the device is ${withArticle(platform)} (platform ${platform.id}); build it for the ${platform.name}.`,
-    });
-  }
-  if (expect.address !== undefined && expect.address !== info.startAddress) {
-    refusals.push({
-      field: 'address',
-      expected: formatAddress(expect.address),
-      actual: formatAddress(info.startAddress),
-      message: `${imageName} is built for ${formatAddress(info.startAddress)} (its module header says so) but ${formatAddress(expect.address)} was requested; Particle devices install a module only where its header says, so use ${formatAddress(info.startAddress)} or rebuild it.`,
-    });
-  }
-  const imagePlatform = platformById(info.platformId);
-  if (imagePlatform) refusals.push(...checkModuleSlot(imagePlatform, info, imageName));
-  refusals.push(...(await checkLengthAndCrc(source, size, info, imageName)));
-  return refusals;
-}
-
-async function checkLengthAndCrc(
-  source: ByteSource,
-  size: number,
-  info: ModuleInfo,
-  imageName: string,
-): Promise<ImageRefusal[]> {
-  const moduleBytes = info.endAddress - info.startAddress;
-  const expectedSize = moduleBytes + CRC_TRAILER_BYTES;
-  if (size !== expectedSize) {
-    const problem = size < expectedSize ? 'is truncated' : 'has extra bytes after the CRC';
-    return [
-      {
-        field: 'file-size',
-        expected: String(expectedSize),
-        actual: String(size),
-        message: `${imageName} is ${size} bytes but its module header (${formatRange(info.startAddress, info.endAddress)} plus the 4-byte CRC) says ${expectedSize}, so the file ${problem}; rebuild it.`,
-      },
-    ];
-  }
-  const computed = await crc32OfSource(source, 0, moduleBytes);
-  const trailer = await source(moduleBytes, CRC_TRAILER_BYTES);
-  const stored = trailer.readUInt32BE(0);
-  if (computed === stored) return [];
-  return [
-    {
-      field: 'crc',
-      expected: formatCrc(stored),
-      actual: formatCrc(computed),
-      message: `${imageName} fails its CRC-32 check (stored ${formatCrc(stored)}, computed ${formatCrc(computed)}), so the file is corrupt; rebuild it or copy it again.`,
-    },
-  ];
-}
-
-/**
- * Where a module of this function may start on this platform, and how far it may reach.
- * Monolithic firmware replaces the system and user parts, so it spans from the first system
- * part to the end of the user part. Empty when the platform has no memory map.
- */
-export function moduleSlots(platform: Platform, info: ModuleInfo): { name: string; start: number; end: number }[] {
-  switch (info.moduleFunction) {
-    case MODULE_FUNCTION.bootloader:
-      return regionsOfKind(platform, 'bootloader');
-    case MODULE_FUNCTION.systemPart:
-      return regionsOfKind(platform, 'system-part', info.index);
-    case MODULE_FUNCTION.userPart:
-      return regionsOfKind(platform, 'user-part');
-    case MODULE_FUNCTION.monolithic: {
-      const systemParts = regionsOfKind(platform, 'system-part');
-      const userParts = regionsOfKind(platform, 'user-part');
-      if (systemParts.length === 0 || userParts.length === 0) return [];
-      return [{ name: 'firmware area', start: systemParts[0]!.start, end: userParts[userParts.length - 1]!.end }];
-    }
-    default:
-      return [];
-  }
-}
-
-function checkModuleSlot(platform: Platform, info: ModuleInfo, imageName: string): ImageRefusal[] {
-  if (platform.flash.length === 0) return [];
-  const what = describeModule(info.moduleFunction, info.index);
-  const slots = moduleSlots(platform, info);
-  const slot = slots.find((s) => s.start === info.startAddress);
-  if (!slot) {
-    const places = slots.map((s) => `${s.name} at ${formatAddress(s.start)}`).join(' or ');
-    return [
-      {
-        field: 'slot',
-        expected: slots.map((s) => formatAddress(s.start)).join(' or ') || 'none',
-        actual: formatAddress(info.startAddress),
-        message: places
-          ? `${imageName} is a ${what} starting at ${formatAddress(info.startAddress)}, but the ${platform.name} has its ${places}; rebuild it for the ${platform.name}.`
-          : `${imageName} is a ${what}, which the ${platform.name} has no place for; build a user part, system part or bootloader instead.`,
-      },
-    ];
-  }
-  const capacity = slot.end - slot.start;
-  const fileBytes = info.endAddress - info.startAddress + CRC_TRAILER_BYTES;
-  if (fileBytes <= capacity) return [];
-  return [
-    {
-      field: 'size',
-      expected: `<= ${capacity}`,
-      actual: String(fileBytes),
-      message: `${imageName} is a ${what} of ${fileBytes} bytes but the ${platform.name}'s ${slot.name} holds at most ${capacity} bytes (${formatRange(slot.start, slot.end)}); make it smaller.`,
-    },
-  ];
 }

@@ -1,6 +1,6 @@
 /**
  * What Particle and Spark devices print around a serial transfer, and what each means for
- * the user (reference: serial-protocol.md §2–3).
+ * the user (docs/protocol.md §2–3).
  */
 
 export const LISTENING_PROMPT = /Waiting for the binary file to be sent[^\n]*\(press 'a' to abort\)\r\n/;

@@ -20,7 +20,8 @@ import {
   startReceiverFromConsole,
   switchToListeningRate,
 } from './listening-mode.js';
-import { checkParticleImage, describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
+import { checkParticleImage } from './module-checks.js';
+import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
 
 /** Device OS 0.5–1.0 may wait up to 30 s for the application to allow the update, and erasing takes seconds. */
 export const HEADER_ACK_TIMEOUT_MS = 35_000;

@@ -9,7 +9,7 @@ import type { SenderOptions } from '../../protocol/ymodem-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
 import { platformByKey } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
-import { CORE_APPLICATION_ADDRESS, checkCoreImage } from '../spark-core-image.js';
+import { CORE_APPLICATION_ADDRESS, checkCoreImage } from './spark-core-image.js';
 import {
   confirmsDownload,
   explainParticleFailure,

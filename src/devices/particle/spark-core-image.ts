@@ -1,20 +1,20 @@
 /**
  * Checks for Spark Core application images. The Core validates nothing: a serial image goes
  * to external flash 0x60000 and the bootloader copies it over the application at 0x08005000
- * on reset, whatever it contains (reference serial-protocol.md §4). An image linked for
+ * on reset, whatever it contains (docs/protocol.md §4). An image linked for
  * another address is installed anyway and the Core no longer boots, so the sender checks.
  */
 
-import { formatAddress, formatRange } from '../image/address.js';
-import type { ByteSource, ImageRefusal } from '../image/firmware-file.js';
+import { formatAddress, formatRange } from '../../image/address.js';
+import type { ByteSource, ImageRefusal } from '../../image/firmware-file.js';
 import {
   estimateLinkAddress,
   handlerAddress,
   readVectorTable,
   SYSTEM_VECTOR_COUNT,
   VECTOR_BYTES,
-} from '../image/vector-table.js';
-import { platformByKey, regionsOfKind } from './platforms.js';
+} from '../../image/vector-table.js';
+import { platformByKey, regionsOfKind } from '../platforms.js';
 
 const CORE = platformByKey('core')!;
 const CORE_APPLICATION = regionsOfKind(CORE, 'application')[0]!;
