@@ -124,7 +124,7 @@ const STM32F205_RAM = { start: 0x20000000, end: 0x20020000 };
 const NRF52840_RAM = { start: 0x20000000, end: 0x20040000 };
 
 const GEN3_NOTE =
-  'nRF52840-based; docs/protocol.md has no memory map for it, so only ids are known and no region is guarded.';
+  'nRF52840-based; no memory map is known for it, so only ids are known and no region is guarded.';
 
 function particleUsb(low: number): { serial: UsbId; dfu: UsbId } {
   return {
