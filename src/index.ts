@@ -37,7 +37,20 @@ export { type BlockSize, type Checksum, crc16 } from './protocol/blocks.js';
 export { parseAddress, formatAddress } from './image/address.js';
 
 // Errors: every failure is one of these, with a `code` and a one-sentence message
-export { SerialFlashError, InputError, PortError, TransferError, DisconnectedError, CancelledError, type ErrorContext } from './errors.js';
+export {
+  SerialFlashError,
+  InputError,
+  PortError,
+  TransferError,
+  DisconnectedError,
+  CancelledError,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  type ErrorContext,
+  type InputCode,
+  type PortCode,
+  type TransferCode,
+} from './errors.js';
 
 // Virtual devices, for your own tests and demos
 export {

@@ -4,7 +4,7 @@
  * typed error.
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import { InputError, PortError, SerialFlashError, TransferError } from '../errors.js';
+import { asSerialFlashError, InputError, PortError, type SerialFlashError } from '../errors.js';
 import { type DiscoveredPort, listDevices } from './discover.js';
 import type { FlashEvent } from './events.js';
 import { type FlashOptions, type FlashOutcome, flash } from './flash.js';
@@ -43,7 +43,7 @@ export async function flashMany(options: FlashManyOptions): Promise<FlashManyRes
         const outcome = await flash({ ...common, port, onEvent: onEvent && ((event) => onEvent(port, event)) });
         done = { port, ok: true, outcome, seconds: seconds() };
       } catch (error) {
-        done = { port, ok: false, error: asTypedError(error), seconds: seconds() };
+        done = { port, ok: false, error: asSerialFlashError(error, 'The flash'), seconds: seconds() };
       }
       onDeviceDone?.(done);
       return done;
@@ -60,10 +60,4 @@ export async function findAllDevices(binding?: BindingInterface): Promise<Discov
   const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
   const dfu = inDfu.length ? ` (${inDfu.map((p) => `${p.path}: ${p.device!.platform.name}`).join(', ')} in DFU mode: reset it)` : '';
   throw new PortError('NO_DEVICE', `No Spark or Particle device was found${dfu}; plug one in, or name the ports with --port.`);
-}
-
-function asTypedError(error: unknown): SerialFlashError {
-  if (error instanceof SerialFlashError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new TransferError('UNEXPECTED', `The flash failed unexpectedly: ${message}.`, {}, { cause: error });
 }

@@ -6,7 +6,7 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
 import type { TargetRequest } from '../devices/profile.js';
-import { InputError, SerialFlashError, TransferError } from '../errors.js';
+import { asSerialFlashError, InputError, refusalCode } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { ByteReader } from '../protocol/byte-reader.js';
@@ -103,7 +103,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   if (check.refusals.length > 0 && !options.force) {
     const [first, ...more] = check.refusals;
     const also = more.length ? ` (and ${more.length} more: ${more.map((r) => r.field).join(', ')})` : '';
-    throw new InputError(`IMAGE_REFUSED_${first!.field.toUpperCase().replaceAll('-', '_')}`, `${first!.message}${also}`, {
+    throw new InputError(refusalCode(first!.field), `${first!.message}${also}`, {
       refusals: check.refusals,
     });
   }
@@ -168,7 +168,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       deviceSummary,
     };
   } catch (error) {
-    const failure = asFlashError(error);
+    const failure = asSerialFlashError(error);
     // Failures before the sender started (entering the receiver) still say how much was at stake.
     failure.context.totalBytes ??= image.size;
     failure.context.bytesAcknowledged ??= 0;
@@ -216,10 +216,4 @@ function senderOptions(options: FlashOptions, connection: Connection, dialect: S
     }
   }
   return merged;
-}
-
-function asFlashError(error: unknown): SerialFlashError {
-  if (error instanceof SerialFlashError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new TransferError('UNEXPECTED', `The transfer failed unexpectedly: ${message}.`, {}, { cause: error });
 }

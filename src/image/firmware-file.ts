@@ -13,9 +13,25 @@ import { InputError } from '../errors.js';
 export type ByteSource = (offset: number, length: number) => Promise<Buffer>;
 
 /** Why an image must not be sent to a target. An empty list of these means the image is fine. */
+/** What an image check looks at; each has its error code, IMAGE_REFUSED_<FIELD> (src/errors.ts). */
+export type RefusalField =
+  | 'module-info'
+  | 'platform'
+  | 'address'
+  | 'slot'
+  | 'size'
+  | 'file-size'
+  | 'crc'
+  | 'range'
+  | 'alignment'
+  | 'vector-table'
+  | 'stack-pointer'
+  | 'reset-handler'
+  | 'exception-handler';
+
 export interface ImageRefusal {
-  /** What was checked: 'platform', 'address', 'crc', 'size', 'reset-handler', … */
-  field: string;
+  /** What was checked. */
+  field: RefusalField;
   expected: string;
   actual: string;
   /** One sentence naming the field and both values, fit to show the user as is. */
@@ -153,7 +169,7 @@ function fileError(error: unknown, path: string, name: string): InputError {
       return new InputError(
         'FILE_UNREADABLE',
         `${name} could not be read (${code ?? String(error)}); check that ${path} is a readable file.`,
-        { path, cause: code },
+        { path, systemCode: code },
       );
   }
 }

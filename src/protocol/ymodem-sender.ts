@@ -3,7 +3,15 @@
  * from any duplex byte stream, and reports progress through a typed event callback.
  */
 import type { Duplex } from 'node:stream';
-import { CancelledError, DisconnectedError, InputError, SerialFlashError, TransferError } from '../errors.js';
+import {
+  CancelledError,
+  DisconnectedError,
+  InputError,
+  type ReceiverState,
+  SerialFlashError,
+  TransferError,
+  type TransferCode,
+} from '../errors.js';
 import {
   type BlockSize,
   type Checksum,
@@ -231,7 +239,7 @@ export class YmodemSender {
       resentAfterSilence = reason !== 'nak';
       answered ||= reason !== 'timeout';
       if (attempt >= (answered ? Math.max(silentRetries, this.retries) : silentRetries)) {
-        throw this.error('TOO_MANY_RETRIES', this.notAcceptedMessage(attempt + 1, reason), { receiverAnswered: answered });
+        throw this.error('TOO_MANY_RETRIES', this.notAcceptedMessage(attempt + 1, reason), { answered });
       }
       this.retryCount++;
       this.emit({ type: 'retry', phase: this.phase, block: this.block, attempt: attempt + 1, reason });
@@ -322,7 +330,7 @@ export class YmodemSender {
     return this.error(
       'RECEIVER_CANCELLED',
       reason ? `The receiver cancelled the transfer and said: "${reason}".` : 'The receiver cancelled the transfer without saying why.',
-      { receiverCancelled: true },
+      { ended: true },
     );
   }
 
@@ -330,7 +338,7 @@ export class YmodemSender {
     return this.error(
       'RECEIVER_ENDED',
       `The receiver stopped after ${this.acknowledged} of ${this.totalBytes} bytes and its console is back, so nothing more was sent; run this again.`,
-      { receiverGone: true },
+      { ended: true },
     );
   }
 
@@ -354,15 +362,15 @@ export class YmodemSender {
         : this.error('SEND_FAILED', `The transfer failed: ${error instanceof Error ? error.message : String(error)}.`);
     Object.assign(failure.context, this.context(), failure.context, { deviceText: this.text.recent || undefined });
     if (failure instanceof DisconnectedError) return this.disconnected(failure);
-    const receiverGone = failure.context.receiverCancelled === true || failure.context.receiverGone === true;
+    const receiverGone = failure.receiver.ended === true;
     if (!receiverGone && !this.stream.destroyed) {
       // Every write we make is a whole block, so these CANs land at a block boundary.
       await this.write(CANCEL_SEQUENCE).catch(() => undefined);
-      failure.context.cancelSent = true;
+      failure.receiver.toldToAbort = true;
     }
     if (failure instanceof CancelledError) {
-      const told = failure.context.cancelSent ? 'the receiver was told to discard it' : 'the receiver was already gone';
-      return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context);
+      const told = failure.receiver.toldToAbort ? 'the receiver was told to discard it' : 'the receiver was already gone';
+      return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context, { receiver: failure.receiver });
     }
     return failure;
   }
@@ -377,8 +385,8 @@ export class YmodemSender {
     return new DisconnectedError(message, failure.context, { cause: failure });
   }
 
-  private error(code: string, message: string, extra: Record<string, unknown> = {}): TransferError {
-    return new TransferError(code, message, { ...this.context(), ...extra });
+  private error(code: TransferCode, message: string, receiver: ReceiverState = {}): TransferError {
+    return new TransferError(code, message, this.context(), { receiver });
   }
 
   private context() {

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { FlashJsonRenderer, JSON_PROGRESS_INTERVAL_MS } from '../../src/cli/render/flash-json.js';
 import { JsonLines } from '../../src/cli/render/json.js';
-import { TransferError } from '../../src/errors.js';
+import { type ErrorContext, TransferError } from '../../src/errors.js';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { fixture, runCli } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
@@ -185,7 +185,7 @@ test('the result is written once; nothing follows it', () => {
   const out = new PassThrough();
   const lines = new JsonLines(out, () => 1500, 0);
   lines.event('step', { message: 'one' });
-  lines.failure(new TransferError('TOO_MANY_RETRIES', 'Block 3 was not accepted.', { block: 3, data: Buffer.of(1, 2) }), 1);
+  lines.failure(new TransferError('TOO_MANY_RETRIES', 'Block 3 was not accepted.', { block: 3, data: Buffer.of(1, 2) } as ErrorContext), 1);
   lines.result(true);
   lines.event('step', { message: 'late' });
   const written = jsonLines(String(out.read()));

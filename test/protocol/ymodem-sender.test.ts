@@ -107,7 +107,7 @@ test('the receiver cancelling mid-transfer is reported with the text it printed'
   assert.equal(outcome.result.code, 'RECEIVER_CANCELLED');
   assert.match(outcome.result.message, /Failed to save chunk!/);
   assert.equal(outcome.result.context.bytesAcknowledged, 2048);
-  assert.equal(outcome.result.context.cancelSent, undefined, 'no CAN sent back to a receiver that cancelled');
+  assert.equal(outcome.result.receiver.toldToAbort, undefined, 'no CAN sent back to a receiver that cancelled');
 });
 
 test('a silent receiver ends in a start timeout, and nothing is sent', async () => {

@@ -83,7 +83,7 @@ export function explainParticleFailure(error: SerialFlashError, device: string):
   if (known && !(error instanceof CancelledError)) {
     return new TransferError(known.code, known.message, error.context, { cause: error });
   }
-  if (error instanceof CancelledError && error.context.cancelSent === true) {
+  if (error instanceof CancelledError && error.receiver.toldToAbort === true) {
     const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
     return new CancelledError(
       `The transfer was cancelled after ${bytesAcknowledged} of ${totalBytes} bytes; the ${device} was told to discard it and keeps its previous firmware.`,
@@ -119,7 +119,7 @@ export function isUnansweredHeader(error: SerialFlashError): boolean {
     error instanceof TransferError &&
     error.code === 'TOO_MANY_RETRIES' &&
     error.context.phase === 'header' &&
-    error.context.receiverAnswered !== true &&
+    error.receiver.answered !== true &&
     !explainDeviceText(error.context.deviceText ?? '')
   );
 }

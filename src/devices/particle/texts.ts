@@ -2,6 +2,7 @@
  * What Particle and Spark devices print around a serial transfer, and what each means for
  * the user (docs/protocol.md §2–3).
  */
+import type { TransferCode } from '../../errors.js';
 
 export const LISTENING_PROMPT = /Waiting for the binary file to be sent[^\n]*\(press 'a' to abort\)\r\n/;
 export const SUCCESS_TEXT = /Downloaded file successfully!/;
@@ -9,7 +10,7 @@ export const RESTARTING_TEXT = /Restarting system/;
 
 interface KnownText {
   pattern: RegExp;
-  code: string;
+  code: TransferCode;
   explain: (match: RegExpMatchArray) => string;
 }
 
@@ -57,7 +58,7 @@ export const FAILURE_TEXTS: readonly KnownText[] = [
   },
 ];
 
-export function explainDeviceText(text: string): { code: string; message: string } | undefined {
+export function explainDeviceText(text: string): { code: TransferCode; message: string } | undefined {
   for (const known of FAILURE_TEXTS) {
     const match = text.match(known.pattern);
     if (match) return { code: known.code, message: known.explain(match) };
