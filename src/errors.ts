@@ -172,40 +172,26 @@ export abstract class SerialFlashError extends Error {
   }
 }
 
-/** Bad arguments or a bad image, found before the device is touched. */
-export class InputError extends SerialFlashError {
+/** An error whose code the thrower chooses from its class's set. */
+abstract class CodedError<Code extends ErrorCode> extends SerialFlashError {
   constructor(
-    readonly code: InputCode,
+    readonly code: Code,
     message: string,
     context: ErrorContext = {},
+    options?: ErrorOptions,
   ) {
-    super(message, context);
+    super(message, context, options);
   }
 }
+
+/** Bad arguments or a bad image, found before the device is touched. */
+export class InputError extends CodedError<InputCode> {}
 
 /** The port could not be opened (missing, permission, busy, not a serial device). */
-export class PortError extends SerialFlashError {
-  constructor(
-    readonly code: PortCode,
-    message: string,
-    context: ErrorContext = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, context, options);
-  }
-}
+export class PortError extends CodedError<PortCode> {}
 
 /** The transfer failed: timeouts, retries exhausted, receiver aborted, device refused. */
-export class TransferError extends SerialFlashError {
-  constructor(
-    readonly code: TransferCode,
-    message: string,
-    context: ErrorContext = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, context, options);
-  }
-}
+export class TransferError extends CodedError<TransferCode> {}
 
 /** The connection went away (cable pulled, device reset) before the transfer finished. */
 export class DisconnectedError extends SerialFlashError {
