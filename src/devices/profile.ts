@@ -5,7 +5,7 @@
 import type { SerialFlashError } from '../errors.js';
 import type { FirmwareFile, ImageRefusal } from '../image/firmware-file.js';
 import type { SenderOptions, SendResult } from '../protocol/ymodem-sender.js';
-import type { Connection } from '../transport/connection.js';
+import type { Connection, PortCapabilities } from '../transport/connection.js';
 import type { ConsoleSession } from './console.js';
 import type { Platform } from './platforms.js';
 
@@ -45,7 +45,7 @@ export interface DeviceProfile {
   /** Refusals for this image and address; run before the port is opened. */
   checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck>;
   /** How the receiver will be started, for --dry-run and --verbose. */
-  describeEntry(request: TargetRequest, connectionKind: Connection['kind']): string;
+  describeEntry(request: TargetRequest, port: PortCapabilities): string;
   /**
    * Brings the device to the point where a YMODEM receiver is waiting (or about to). May
    * return sender settings learned on the way (a receiver that turned out to be silent).

@@ -12,7 +12,7 @@ import type { BlockSize } from '../protocol/blocks.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
 import type { Connection } from '../transport/connection.js';
-import { openConnection, waitForPort } from '../transport/open.js';
+import { openConnection, transportOf, waitForPort } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
 import { withinMs } from '../util/within.js';
 import { describePort, findOnlyDevice } from './discover.js';
@@ -108,7 +108,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     });
   }
   const blockSize = options.blockSize ?? 1024;
-  const kind = port.startsWith('tcp://') ? 'tcp' : 'serial';
+  const capabilities = await transportOf(port).capabilities(port, options.binding);
   const plan: FlashPlan = {
     port,
     portReason,
@@ -121,8 +121,8 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     blocks: Math.ceil(image.size / blockSize),
     address: check.destination ?? options.address,
     image: check.description,
-    entry: choice.profile.describeEntry(request, kind),
-    baudRate: kind === 'serial' ? baudRate : undefined,
+    entry: choice.profile.describeEntry(request, capabilities),
+    baudRate: capabilities.lineRate ? baudRate : undefined,
   };
   return { plan, choice, request };
 }

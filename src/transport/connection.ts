@@ -12,6 +12,20 @@ export interface ControlSignals {
   rts?: boolean;
 }
 
+/** What kind of port a connection is: it decides which line controls reach the device. */
+export type PortKind = 'serial' | 'pty' | 'tcp' | 'rfc2217';
+
+/** What a kind of port can pass on to the device, known before it is opened (for plans). */
+export interface PortCapabilities {
+  kind: PortKind;
+  /** A line-rate change reaches whoever reads the line (serial ports, ptys, RFC 2217 servers). */
+  lineRate: boolean;
+  /** DTR/RTS may reach the device: 'probe' where only the open port can tell (a USB adapter may not wire them). */
+  modemLines: boolean | 'probe';
+  /** How messages name it: "a pseudo-terminal", "a raw TCP bridge". */
+  description: string;
+}
+
 /**
  * An open byte channel to a device: a serial port, a raw TCP bridge, a virtual device.
  * The protocol layer only ever sees `stream`; device profiles may use the line controls.
@@ -19,15 +33,19 @@ export interface ControlSignals {
 export interface Connection {
   /** What the user named: `/dev/ttyACM0`, `COM3`, `tcp://host:port`, `virtual:photon`. */
   readonly path: string;
-  readonly kind: 'serial' | 'tcp';
+  readonly kind: PortKind;
   /** Known for USB serial ports; undefined for TCP bridges and unknown ports. */
   readonly usb?: UsbIdentity;
   /** The byte stream (serialport's stream, a socket, …). */
   readonly stream: Duplex;
-  /** Current line rate, or undefined where the transport has none (TCP). */
+  /** Current line rate, or undefined where the transport has none (raw TCP). */
   readonly baudRate: number | undefined;
-  /** True when line coding and control lines reach the device (false for raw TCP). */
+  /** True when a line-rate change reaches the other end (serial ports, ptys, RFC 2217). */
+  readonly canSetLineRate: boolean;
+  /** True when DTR/RTS reach the device (modem lines exist; not on ptys or raw TCP). */
   readonly canSignal: boolean;
+  /** How messages name this port: "a pseudo-terminal", "an RFC 2217 server". */
+  readonly description: string;
   setBaudRate(baudRate: number): Promise<void>;
   setSignals(signals: ControlSignals): Promise<void>;
   /** Wait until everything written has left the host. */

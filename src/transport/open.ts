@@ -1,14 +1,14 @@
 /**
- * One entry point for whatever the user named as the port: `tcp://host:port` or a serial
- * device path (`/dev/ttyACM0`, `/dev/serial/by-id/…`, `COM3`, or a path the given binding knows).
+ * One entry point for whatever the user named as the port: `rfc2217://host:port`,
+ * `tcp://host:port` or a serial device path (`/dev/ttyACM0`, `/dev/serial/by-id/…`, `COM3`, or
+ * a path the given binding knows); the transport registry decides which.
  */
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { CancelledError, PortError } from '../errors.js';
 import type { Connection } from './connection.js';
 import { listPorts } from './ports.js';
-import { openSerial } from './serial.js';
-import { isTcpUrl, openTcp } from './tcp.js';
+import { TRANSPORTS, transportFor, URL_SCHEME_PATTERN, type Transport } from './registry.js';
 
 export interface OpenConnectionOptions {
   baudRate: number;
@@ -37,16 +37,9 @@ const PORT_POLL_INTERVAL_MS = 250;
  */
 const UDEV_PERMISSION_GRACE_MS = 1000;
 
-/** Other URL schemes (rfc2217://, telnet://) would otherwise be reported as missing files. */
-const URL_SCHEME_PATTERN = /^([a-z][a-z0-9+.-]*):\/\//i;
-
 export async function openConnection(spec: string, options: OpenConnectionOptions): Promise<Connection> {
   throwIfAborted(options.signal, spec);
-  if (isTcpUrl(spec)) {
-    return openTcp(spec, { connectTimeoutMs: options.connectTimeoutMs, signal: options.signal });
-  }
-  rejectUnsupportedScheme(spec);
-  const connection = await openSerial(spec, { baudRate: options.baudRate, dtr: options.dtr, binding: options.binding });
+  const connection = await transportOf(spec).open(spec, options);
   if (options.signal?.aborted) {
     await connection.close();
     throwIfAborted(options.signal, spec);
@@ -59,8 +52,7 @@ export async function openConnection(spec: string, options: OpenConnectionOption
  * re-enumerating after a reset). TCP bridges are always "there"; connecting tells the rest.
  */
 export async function waitForPort(spec: string, options: WaitForPortOptions): Promise<void> {
-  if (isTcpUrl(spec)) return;
-  rejectUnsupportedScheme(spec);
+  if (!transportOf(spec).appears) return;
   const { signal, timeoutMs } = options;
   const deadline = Date.now() + timeoutMs;
   const present = presenceCheck(spec, options.binding);
@@ -102,15 +94,13 @@ async function waitForAccess(path: string, signal: AbortSignal | undefined): Pro
   // Still not accessible: opening will report the permission problem with its advice.
 }
 
-function rejectUnsupportedScheme(spec: string): void {
-  const scheme = URL_SCHEME_PATTERN.exec(spec)?.[1];
-  if (scheme !== undefined) {
-    throw new PortError(
-      'UNSUPPORTED_PORT_URL',
-      `${scheme}:// ports are not supported; use tcp://host:port for a raw TCP bridge or a serial device path.`,
-      { phase: 'open', path: spec },
-    );
-  }
+/** The port's transport; a URL scheme no transport takes is refused, never taken for a file name. */
+export function transportOf(spec: string): Transport {
+  const transport = transportFor(spec);
+  if (transport) return transport;
+  const scheme = URL_SCHEME_PATTERN.exec(spec)?.[1] ?? spec;
+  const kinds = TRANSPORTS.map((t) => t.example).join(', ');
+  throw new PortError('UNSUPPORTED_PORT_URL', `${scheme}:// ports are not supported; name the port as one of ${kinds}.`, { phase: 'open', path: spec });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, spec: string): void {

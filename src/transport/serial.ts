@@ -5,7 +5,8 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { SerialPortStream } from '@serialport/stream';
 import { DisconnectedError, InputError, PortError } from '../errors.js';
-import type { Connection, ControlSignals, UsbIdentity } from './connection.js';
+import type { Connection, ControlSignals, PortKind, UsbIdentity } from './connection.js';
+import { isPseudoTerminal } from './pseudo-terminal.js';
 import { reasonOf } from '../util/reason.js';
 import { withinMs } from '../util/within.js';
 import { loadNativeBinding, usbInfoFromSysfs, type SerialPortInfo } from './ports.js';
@@ -75,7 +76,9 @@ function checkBaudRate(baudRate: number): void {
 }
 
 class SerialConnection implements Connection {
-  readonly kind = 'serial' as const;
+  #kind: PortKind = 'serial';
+  /** Every serial port and pty takes a rate; on a pty the other side reads it from the termios. */
+  readonly canSetLineRate = true;
   readonly closed: Promise<{ error?: Error }>;
   #resolveClosed!: (outcome: { error?: Error }) => void;
   #finished = false;
@@ -108,6 +111,14 @@ class SerialConnection implements Connection {
     return this.#canSignal;
   }
 
+  get kind(): PortKind {
+    return this.#kind;
+  }
+
+  get description(): string {
+    return this.#kind === 'pty' ? 'a pseudo-terminal' : this.#usb ? 'a USB serial port' : 'a serial port';
+  }
+
   get usb(): UsbIdentity | undefined {
     return this.#usb;
   }
@@ -116,7 +127,14 @@ class SerialConnection implements Connection {
   async prepare(binding: BindingInterface, isNativeBinding: boolean, dtr: boolean | undefined): Promise<void> {
     // Probing is harmless (TIOCMGET); ptys and some bridges have no modem lines and refuse it.
     const probe = new Promise<boolean>((resolve) => this.stream.get((error) => resolve(!error)));
-    [this.#canSignal, this.#usb] = await Promise.all([probe, lookUpUsbIdentity(this.path, binding, isNativeBinding)]);
+    const pty = isNativeBinding ? isPseudoTerminal(this.path) : Promise.resolve(false);
+    let isPty: boolean;
+    [this.#canSignal, this.#usb, isPty] = await Promise.all([probe, lookUpUsbIdentity(this.path, binding, isNativeBinding), pty]);
+    if (isPty) {
+      // A pty has no modem lines, whatever a bridge's ioctl answers.
+      this.#kind = 'pty';
+      this.#canSignal = false;
+    }
     if (dtr !== undefined) await this.setSignals({ dtr, rts: SIGNALS_AFTER_OPEN.rts });
   }
 

@@ -3,6 +3,7 @@
  * carries the device's bytes and nothing else, so line coding and modem lines cannot be set.
  */
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, PortError } from '../errors.js';
 import type { Connection, ControlSignals } from './connection.js';
 
@@ -14,6 +15,8 @@ export interface OpenTcpOptions {
 /** Long enough for a bridge across the internet, short enough that a dead host is reported promptly. */
 export const DEFAULT_TCP_CONNECT_TIMEOUT_MS = 10_000;
 
+export const RAW_TCP_DESCRIPTION = 'a raw TCP bridge';
+
 /** `socket://` is esptool's name for the same raw TCP bridge. */
 const TCP_URL_PATTERN = /^(tcp|socket):\/\//i;
 
@@ -22,8 +25,8 @@ export function isTcpUrl(spec: string): boolean {
 }
 
 /** Host and port of a `tcp://host:port` URL, or why it is not usable (shared with `emulate --listen`). */
-export function splitTcpUrl(url: string): { host: string; port: number } | { problem: string } {
-  if (!isTcpUrl(url)) return { problem: 'it must start with tcp://' };
+export function splitTcpUrl(url: string, scheme = TCP_URL_PATTERN): { host: string; port: number } | { problem: string } {
+  if (!scheme.test(url)) return { problem: `it must start with ${scheme === TCP_URL_PATTERN ? 'tcp' : scheme.source.replace(/\W/g, '')}://` };
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -40,15 +43,19 @@ export function splitTcpUrl(url: string): { host: string; port: number } | { pro
   return { host, port: Number(parsed.port) };
 }
 
-export function parseTcpUrl(url: string): { host: string; port: number } {
-  const split = splitTcpUrl(url);
+export function parseTcpUrl(url: string, scheme = TCP_URL_PATTERN, name = 'tcp'): { host: string; port: number } {
+  const split = splitTcpUrl(url, scheme);
   const problem = 'problem' in split ? split.problem : split.port === 0 ? 'port 0 cannot be connected to' : undefined;
   if (problem === undefined) return split as { host: string; port: number };
-  throw new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${problem}); write it as tcp://host:port, e.g. tcp://192.168.1.20:2000.`);
+  throw new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${problem}); write it as ${name}://host:port, e.g. ${name}://192.168.1.20:2000.`);
 }
 
 export async function openTcp(url: string, options: OpenTcpOptions = {}): Promise<Connection> {
-  const { host, port } = parseTcpUrl(url);
+  return new TcpConnection(url, await connectSocket(url, parseTcpUrl(url), options));
+}
+
+/** Connects within the timeout, or fails with one sentence saying what to check. */
+export async function connectSocket(url: string, { host, port }: { host: string; port: number }, options: OpenTcpOptions): Promise<Socket> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_TCP_CONNECT_TIMEOUT_MS;
   const { signal } = options;
   if (signal?.aborted) throw new CancelledError(`Connecting to ${url} was cancelled.`);
@@ -76,13 +83,18 @@ export async function openTcp(url: string, options: OpenTcpOptions = {}): Promis
   });
   // YMODEM is stop-and-wait: Nagle would hold each small ACK/packet tail back for an RTT.
   socket.setNoDelay(true);
-  return new TcpConnection(url, socket);
+  return socket;
 }
 
-class TcpConnection implements Connection {
-  readonly kind = 'tcp' as const;
-  readonly baudRate = undefined;
-  readonly canSignal = false;
+/**
+ * A connection over a socket. `stream` is the socket itself for raw TCP, or a codec on top
+ * of it (RFC 2217's telnet); the socket's life is the connection's.
+ */
+export class TcpConnection implements Connection {
+  readonly kind: Connection['kind'] = 'tcp';
+  readonly canSetLineRate: boolean = false;
+  readonly canSignal: boolean = false;
+  readonly description: string = RAW_TCP_DESCRIPTION;
   readonly usb = undefined;
   readonly closed: Promise<{ error?: Error }>;
   #closeRequested = false;
@@ -90,14 +102,15 @@ class TcpConnection implements Connection {
 
   constructor(
     readonly path: string,
-    readonly stream: Socket,
+    protected readonly socket: Socket,
+    readonly stream: Duplex = socket,
   ) {
     // Keep the first error for `closed`; an unhandled socket 'error' would end the process.
-    stream.on('error', (error: Error) => {
+    socket.on('error', (error: Error) => {
       this.#error ??= error;
     });
     this.closed = new Promise((resolve) => {
-      stream.once('close', () => {
+      socket.once('close', () => {
         if (this.#closeRequested) return resolve({});
         const why = this.#error ? `the connection failed: ${this.#error.message}` : 'the bridge closed the connection';
         resolve({
@@ -105,6 +118,10 @@ class TcpConnection implements Connection {
         });
       });
     });
+  }
+
+  get baudRate(): number | undefined {
+    return undefined;
   }
 
   async setBaudRate(_baudRate: number): Promise<void> {
@@ -124,10 +141,11 @@ class TcpConnection implements Connection {
   }
 
   async close(): Promise<void> {
-    if (!this.stream.destroyed) {
+    if (!this.socket.destroyed) {
       this.#closeRequested = true;
-      this.stream.destroy();
+      this.socket.destroy();
     }
+    if (!this.stream.destroyed) this.stream.destroy();
     await this.closed;
   }
 }

@@ -29,11 +29,14 @@ describe('openConnection', () => {
     }
   });
 
-  it('opens a device path as a serial connection at the requested rate', { skip: ptySkipReason }, async () => {
+  it('opens a device path as a serial connection at the requested rate, and knows a pty for one', { skip: ptySkipReason }, async () => {
     const pair = await startPtyPair();
     try {
       const connection = await openConnection(pair.a, { baudRate: 57600 });
-      assert.equal(connection.kind, 'serial');
+      assert.equal(connection.kind, 'pty');
+      assert.equal(connection.canSetLineRate, true, 'a pty takes a line rate: the other side reads it');
+      assert.equal(connection.canSignal, false, 'a pty has no modem lines');
+      assert.equal(connection.description, 'a pseudo-terminal');
       assert.equal(connection.baudRate, 57600);
       await connection.close();
     } finally {
@@ -51,10 +54,10 @@ describe('openConnection', () => {
   });
 
   it('refuses URL schemes it cannot speak instead of calling them missing files', async () => {
-    await assert.rejects(openConnection('rfc2217://host:4000', { baudRate: 115200 }), (error: unknown) => {
+    await assert.rejects(openConnection('telnet://host:4000', { baudRate: 115200 }), (error: unknown) => {
       assert.ok(error instanceof PortError);
       assert.equal(error.code, 'UNSUPPORTED_PORT_URL');
-      assert.match(error.message, /^rfc2217:\/\/ ports are not supported; use tcp:\/\/host:port/);
+      assert.match(error.message, /^telnet:\/\/ ports are not supported; name the port as one of rfc2217:\/\/host:port, tcp:\/\/host:port/);
       return true;
     });
   });

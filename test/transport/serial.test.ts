@@ -30,7 +30,7 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
     const a = await openSerial(pair.a, { baudRate: BAUD });
     const b = await openSerial(pair.b, { baudRate: BAUD });
     try {
-      assert.equal(a.kind, 'serial');
+      assert.equal(a.kind, 'pty');
       assert.equal(a.path, pair.a);
       for (const size of [1, 127, 128, 129, 1023, 1024, 1025]) {
         const data = patternBytes(size, size);

@@ -86,14 +86,20 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
   const stopListening = onInterrupt(controller, () => undefined);
   try {
     host = await TcpHost.listen(served, { ...listen, device });
-    if (args.pty !== undefined) pty = await servePty(host, { link: args.pty === '' ? undefined : args.pty });
+    if (args.pty !== undefined) {
+      pty = await servePty(host, { link: args.pty === '' ? undefined : args.pty, onLineRate: (rate) => served.onLineCoding?.(rate) });
+    }
     const description = render.describeDevice(device);
     log(`${capitalize(description)}`);
     log(`Serving it on ${host.url}${pty ? ` and ${pty.path}` : ''} (one client at a time).`);
     report.note({ url: host.url, ...(pty ? { pty: pty.path } : {}) });
     view.event('listening', { url: host.url, ...(pty ? { pty: pty.path } : {}), profile: args.profile, description, mode: device.mode });
     if (render.needsListeningHint(device)) {
-      log('Raw TCP and a pty carry no baud rate, so 28800 baud cannot start listening mode: run with --listening for a device that is already listening.');
+      log(
+        pty?.carriesLineRate
+          ? `Raw TCP carries no baud rate, so 28800 baud starts listening mode only through ${pty.path}: over TCP run with --listening for a device that is already listening.`
+          : 'Raw TCP and this pty carry no baud rate, so 28800 baud cannot start listening mode: run with --listening for a device that is already listening.',
+      );
     }
     if (deviceOptions.faults?.corrupt && args.profile !== 'ymodem' && args.profile !== 'uboot') {
       log(`Note: the ${args.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);

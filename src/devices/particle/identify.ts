@@ -22,7 +22,7 @@ export async function identifyParticleDevice(session: DeviceSession): Promise<De
   await drainUntilQuiet(session, APPLICATION_QUIET_MS, APPLICATION_DRAIN_MAX_MS);
   await session.write('i');
   const id = await waitForText(session, DEVICE_ID, IDENTIFY_TIMEOUT_MS);
-  if (!id.match) throw noAnswerError('device', !signalled);
+  if (!id.match) throw noAnswerError('device', signalled ? undefined : session.connection.description);
   await session.write('v');
   const version = await waitForText(session, SYSTEM_VERSION, VERSION_TIMEOUT_MS);
   return { deviceId: id.match[1]!.toLowerCase(), systemVersion: version.match?.[1] };

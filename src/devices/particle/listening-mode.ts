@@ -21,8 +21,8 @@ export const FIRST_ANSWER_TIMEOUT_MS = 10_000;
 
 /** Sets 9600 then 28800 when the transport can signal; says so when it cannot. */
 export async function switchToListeningRate(session: DeviceSession, what: string): Promise<boolean> {
-  if (!session.connection.canSignal) {
-    session.onStep(`${session.connection.path} cannot pass a line-rate change on to the device, so it must already be in ${what}`);
+  if (!session.connection.canSetLineRate) {
+    session.onStep(`${session.connection.path} is ${session.connection.description}, which cannot pass a line-rate change on to the device, so it must already be in ${what}`);
     return false;
   }
   session.onStep(`setting ${SAFE_BAUD_RATE} then ${LISTENING_BAUD_RATE} baud to put the device in ${what}`);
@@ -50,9 +50,10 @@ export async function startReceiverFromConsole(session: DeviceSession, timeoutMs
   return session.reader.available > 0 ? 'receiver' : 'silent';
 }
 
-export function noAnswerError(device: string, viaTcp: boolean): TransferError {
-  const how = viaTcp
-    ? 'a network port cannot send the 28800-baud signal, so put it in listening mode yourself: hold MODE/SETUP about 3 s until the LED blinks blue'
+/** `unsignalledPort` names the kind of port that could not pass the 28800-baud signal on, if that was the case. */
+export function noAnswerError(device: string, unsignalledPort?: string): TransferError {
+  const how = unsignalledPort
+    ? `${unsignalledPort} cannot pass the 28800-baud signal on, so put it in listening mode yourself: hold MODE/SETUP about 3 s until the LED blinks blue`
     : 'hold MODE/SETUP about 3 s until the LED blinks blue, then run this again; if it still does not answer, try another USB port or cable';
   return new TransferError('NO_ANSWER', `The ${device} did not answer: ${how}.`, { phase: 'enter' });
 }
@@ -106,7 +107,7 @@ export function explainParticleFailure(error: SerialFlashError, device: string):
 
 /** Never leave 28800 (listening mode) or 14400 (DFU) set for the next program that opens the port. */
 export async function restoreSafeRate(session: DeviceSession): Promise<void> {
-  if (!session.connection.canSignal) return;
+  if (!session.connection.canSetLineRate) return;
   await session.connection.setBaudRate(SAFE_BAUD_RATE).catch(() => undefined);
 }
 

@@ -65,8 +65,8 @@ export const particleProfile: DeviceProfile = {
     };
   },
 
-  describeEntry(_request: TargetRequest, kind): string {
-    const rate = kind === 'serial' ? 'set 9600 then 28800 baud (listening mode), ' : 'the device must already be in listening mode (blinking blue); ';
+  describeEntry(_request: TargetRequest, port): string {
+    const rate = port.lineRate ? 'set 9600 then 28800 baud (listening mode), ' : 'the device must already be in listening mode (blinking blue); ';
     return `${rate}send 'f' and wait for "Waiting for the binary file to be sent ..."`;
   },
 
@@ -74,7 +74,7 @@ export const particleProfile: DeviceProfile = {
     const signalled = await switchToListeningRate(session, 'listening mode');
     const answer = await startReceiverFromConsole(session, FIRST_ANSWER_TIMEOUT_MS);
     if (answer !== 'silent') return;
-    if (!signalled) throw noAnswerError('device', true);
+    if (!signalled) throw noAnswerError('device', session.connection.description);
     // Device OS 0.4.x: 28800 armed a receiver that waits silently for the first packet.
     session.onStep('no prompt: trying a receiver that waits silently for the first packet (Device OS 0.4.x)');
     return { headerAckTimeoutMs: SILENT_HEADER_ACK_TIMEOUT_MS, headerRetries: 0 };
@@ -89,7 +89,7 @@ export const particleProfile: DeviceProfile = {
   },
 
   explain(error) {
-    return isUnansweredHeader(error) ? noAnswerError('device', false) : explainParticleFailure(error, 'device');
+    return isUnansweredHeader(error) ? noAnswerError('device') : explainParticleFailure(error, 'device');
   },
 
   release: restoreSafeRate,

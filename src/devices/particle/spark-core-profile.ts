@@ -40,8 +40,8 @@ export const sparkCoreProfile: DeviceProfile = {
     return { refusals, destination: CORE_APPLICATION_ADDRESS, description: `Spark Core application for ${formatAddress(CORE_APPLICATION_ADDRESS)}` };
   },
 
-  describeEntry(_request: TargetRequest, kind): string {
-    return kind === 'serial'
+  describeEntry(_request: TargetRequest, port): string {
+    return port.lineRate
       ? 'set 9600 then 28800 baud, which arms the Core\'s receiver; send the header without waiting for a C'
       : "send 'f' (the Core must be in listening mode with the Ymodem library) and wait for the prompt";
   },
@@ -49,7 +49,7 @@ export const sparkCoreProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
     if (await switchToListeningRate(session, 'its serial receiver mode')) return;
     const answer = await startReceiverFromConsole(session, CORE_PROMPT_TIMEOUT_MS);
-    if (answer === 'silent') throw noAnswerError('Spark Core', true);
+    if (answer === 'silent') throw noAnswerError('Spark Core', session.connection.description);
   },
 
   senderOptions(): SenderOptions {
@@ -70,7 +70,7 @@ export const sparkCoreProfile: DeviceProfile = {
   },
 
   explain(error) {
-    return isUnansweredHeader(error) ? noAnswerError('Spark Core', false) : explainParticleFailure(error, 'Spark Core');
+    return isUnansweredHeader(error) ? noAnswerError('Spark Core') : explainParticleFailure(error, 'Spark Core');
   },
 
   release: restoreSafeRate,
