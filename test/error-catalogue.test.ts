@@ -32,7 +32,7 @@ function readmeTable(): Map<string, { exit: number; errorClass: string; meaning:
   assert.ok(section, 'the README has an "## Error codes" section');
   const rows = new Map<string, { exit: number; errorClass: string; meaning: string }>();
   for (const line of section.split('\n')) {
-    const cells = line.match(/^\| `([A-Z_]+)` \| (\d+) \| (\w+) \| (.*) \|$/);
+    const cells = line.match(/^\| `([A-Z0-9_]+)` \| (\d+) \| (\w+) \| (.*) \|$/);
     if (!cells) continue;
     assert.ok(!rows.has(cells[1]!), `${cells[1]} is listed once`);
     rows.set(cells[1]!, { exit: Number(cells[2]), errorClass: cells[3]!, meaning: cells[4]! });
