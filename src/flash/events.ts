@@ -1,5 +1,6 @@
 /** What a flash reports while it runs. The library never prints; the CLI renders these. */
 import type { RetryReason, SenderPhase } from '../protocol/ymodem-sender.js';
+import type { TraceDirection } from './trace.js';
 
 export interface FlashPlan {
   port: string;
@@ -42,4 +43,4 @@ export type FlashEvent =
   | { type: 'progress'; bytes: number; totalBytes: number; block: number }
   | { type: 'retry'; phase: SenderPhase; block: number; attempt: number; reason: RetryReason }
   | { type: 'phase'; phase: SenderPhase }
-  | { type: 'trace'; direction: 'tx' | 'rx'; data: Buffer; at: number };
+  | { type: 'trace'; direction: TraceDirection; data: Buffer; at: number };

@@ -25,6 +25,11 @@ export function trailerBytes(checksum: Checksum): number {
   return checksum === 'crc16' ? 2 : 1;
 }
 
+/** The payload size a block's start byte announces: STX 1024, SOH 128; undefined for any other byte. */
+export function blockSizeOf(startByte: number | undefined): BlockSize | undefined {
+  return startByte === STX ? 1024 : startByte === SOH ? 128 : undefined;
+}
+
 /** Total framed length of a block of `size` payload bytes. */
 export function framedLength(size: BlockSize, checksum: Checksum): number {
   return BLOCK_HEADER_BYTES + size + trailerBytes(checksum);
@@ -100,8 +105,8 @@ export interface DecodedBlock {
  * checksum. Returns undefined when the frame is damaged.
  */
 export function decodeBlock(frame: Uint8Array, checksum: Checksum): DecodedBlock | undefined {
-  const size = frame[0] === STX ? 1024 : frame[0] === SOH ? 128 : 0;
-  if (size === 0 || frame.length !== framedLength(size, checksum)) return undefined;
+  const size = blockSizeOf(frame[0]);
+  if (size === undefined || frame.length !== framedLength(size, checksum)) return undefined;
   if ((frame[1]! ^ frame[2]!) !== 0xff) return undefined;
   const payload = Buffer.from(frame.buffer, frame.byteOffset + BLOCK_HEADER_BYTES, size);
   const end = BLOCK_HEADER_BYTES + size;

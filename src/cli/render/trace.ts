@@ -4,14 +4,20 @@
  * (`STX 05 FA <1024 bytes> CRC 1A2B`), text as quoted text, anything else as hex.
  * Pure and stateful per direction, because a block may arrive in several chunks.
  */
-import { crc16, sum8 } from '../../protocol/blocks.js';
+import {
+  BLOCK_HEADER_BYTES,
+  blockSizeOf,
+  type Checksum,
+  crc16,
+  decodeHeaderPayload,
+  framedLength,
+  sum8,
+  trailerBytes,
+} from '../../protocol/blocks.js';
 import { CRC_REQUEST, NAK, SOH, STX, controlByteName } from '../../protocol/control-bytes.js';
 import type { TraceDirection } from './trace-line.js';
 
 export { type TraceDirection, formatTraceLine } from './trace-line.js';
-
-/** Bytes around a block's payload: start byte, sequence number, its complement. */
-const FRAME_HEAD_BYTES = 3;
 const TAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -30,7 +36,7 @@ export class TraceFormatter {
     rx: { pending: Buffer.alloc(0), lastWasData: false },
   };
   /** CRC-16 unless the receiver asked for the 8-bit checksum (NAK) before the first block. */
-  private checksumBytes = 2;
+  private checksum: Checksum = 'crc16';
   private blockSeen = false;
   /** The direction that carries the YMODEM receiver's bytes (its requests tell the block trailer). */
   private readonly receiverDirection: TraceDirection;
@@ -83,28 +89,28 @@ export class TraceFormatter {
     const rest = state.pending;
     state.pending = Buffer.alloc(0);
     if (rest.length === 0) return '';
-    if (rest.length < FRAME_HEAD_BYTES) return [...rest].map(byteName).join(' ');
-    const size = rest[0] === STX ? 1024 : 128;
-    return `${byteName(rest[0]!)} ${hex(rest[1]!)} ${hex(rest[2]!)} <${rest.length - FRAME_HEAD_BYTES} of ${size} bytes, incomplete>`;
+    if (rest.length < BLOCK_HEADER_BYTES) return [...rest].map(byteName).join(' ');
+    return `${byteName(rest[0]!)} ${hex(rest[1]!)} ${hex(rest[2]!)} <${rest.length - BLOCK_HEADER_BYTES} of ${blockSizeOf(rest[0])} bytes, incomplete>`;
   }
 
   /** Length of the block starting at `i`, 'incomplete' when more bytes are needed, or 0 for no block. */
   private frameAt(bytes: Buffer, i: number): number | 'incomplete' {
-    const start = bytes[i];
-    if (start !== SOH && start !== STX) return 0;
-    if (bytes.length - i < FRAME_HEAD_BYTES) return 'incomplete';
+    const size = blockSizeOf(bytes[i]);
+    if (size === undefined) return 0;
+    if (bytes.length - i < BLOCK_HEADER_BYTES) return 'incomplete';
     if (bytes[i + 1]! + bytes[i + 2]! !== 0xff) return 0;
-    const length = FRAME_HEAD_BYTES + (start === STX ? 1024 : 128) + this.checksumBytes;
+    const length = framedLength(size, this.checksum);
     return bytes.length - i < length ? 'incomplete' : length;
   }
 
   private describeFrame(state: DirectionState, frame: Buffer): string {
     this.blockSeen = true;
     const sequence = frame[1]!;
-    const payload = frame.subarray(FRAME_HEAD_BYTES, frame.length - this.checksumBytes);
-    const trailer = frame.subarray(frame.length - this.checksumBytes);
+    const trailerLength = trailerBytes(this.checksum);
+    const payload = frame.subarray(BLOCK_HEADER_BYTES, frame.length - trailerLength);
+    const trailer = frame.subarray(frame.length - trailerLength);
     const check =
-      this.checksumBytes === 2
+      this.checksum === 'crc16'
         ? `CRC ${hex(trailer.readUInt16BE(0), 4)}${trailer.readUInt16BE(0) === crc16(payload) ? '' : ' (wrong)'}`
         : `SUM ${hex(trailer[0]!)}${trailer[0] === sum8(payload) ? '' : ' (wrong)'}`;
     // Sequence 0 is YMODEM's block 0 (header or end of batch), unless the data count wrapped past 255.
@@ -118,19 +124,18 @@ export class TraceFormatter {
   /** The receiver's first request says which trailer the blocks carry. */
   private learnChecksum(direction: TraceDirection, byte: number): void {
     if (direction !== this.receiverDirection || this.blockSeen) return;
-    if (byte === NAK) this.checksumBytes = 1;
+    if (byte === NAK) this.checksum = 'sum8';
   }
 }
 
 /** `"name" 12345 bytes` for a header block, `end of batch` for an empty one, undefined for data. */
 function describeHeader(payload: Buffer): string | undefined {
   if (payload.every((byte) => byte === 0)) return 'end of batch';
-  const nul = payload.indexOf(0);
-  if (nul <= 0) return undefined;
-  const name = payload.subarray(0, nul).toString('latin1');
-  const size = /^(\d+)/.exec(payload.subarray(nul + 1, nul + 21).toString('latin1'))?.[1];
-  if (size === undefined || !/^[\x20-\x7e]+$/.test(name)) return undefined;
-  return `header ${JSON.stringify(name)} ${size} bytes`;
+  // A data block may start with anything: only a name, NUL and a decimal size make a header.
+  if (payload.indexOf(0) <= 0) return undefined;
+  const file = decodeHeaderPayload(payload);
+  if (!file || !Number.isSafeInteger(file.size) || !/^[\x20-\x7e]+$/.test(file.name)) return undefined;
+  return `header ${JSON.stringify(file.name)} ${file.size} bytes`;
 }
 
 function isTextByte(byte: number): boolean {
