@@ -7,12 +7,12 @@
 
 // Flashing
 export { flash, DEFAULT_BAUD_RATE, type FlashOptions, type FlashOutcome } from './flash/flash.js';
-export { flashMany, findAllDevices, type FlashManyOptions, type FlashManyResult, type DeviceOutcome } from './flash/flash-many.js';
+export { flashMany, type FlashManyOptions, type FlashManyResult, type DeviceOutcome } from './flash/flash-many.js';
 export type { FlashEvent, FlashPlan, FlashResult } from './flash/events.js';
 export { deviceInfo, type InfoOptions, type DeviceInfo } from './flash/info.js';
 
 // Finding ports and devices
-export { listDevices, findOnlyDevice, type DiscoveredPort } from './flash/discover.js';
+export { listDevices, findOnlyDevice, findAllDevices, type DiscoveredPort } from './flash/discover.js';
 export { listPorts, type SerialPortInfo, type ListPortsOptions } from './transport/ports.js';
 export { TARGET_NAMES, type RecognisedDevice } from './devices/registry.js';
 

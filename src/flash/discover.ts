@@ -39,20 +39,34 @@ export async function describePort(path: string, binding?: BindingInterface): Pr
   return target === undefined ? undefined : ports.find((port) => port.path === target);
 }
 
-/** The single recognised device in serial mode, or an error listing what there is. */
+/** The single recognised device ready for serial flashing, or an error listing what there is. */
 export async function findOnlyDevice(binding?: BindingInterface): Promise<DiscoveredPort> {
   const ports = await listDevices(binding);
-  const candidates = ports.filter((port) => port.device?.mode === 'serial');
+  const candidates = readyForSerial(ports);
   if (candidates.length === 1) return candidates[0]!;
-  const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
   if (candidates.length === 0) {
     const others = ports.map((p) => p.path).join(', ');
-    const dfu = inDfu.length ? ` (${inDfu.map((p) => p.device!.platform.name).join(', ')} in DFU mode: reset it)` : '';
-    throw new PortError(
-      'NO_DEVICE',
-      `No Spark or Particle device was found${dfu}; name the port, e.g. serial-flash /dev/ttyACM0 firmware.bin${others ? ` (ports: ${others})` : ''}.`,
-    );
+    throw noDeviceError(ports, `name the port, e.g. serial-flash /dev/ttyACM0 firmware.bin${others ? ` (ports: ${others})` : ''}`);
   }
   const list = candidates.map((p) => `${p.path} (${p.device!.platform.name})`).join(', ');
   throw new PortError('SEVERAL_DEVICES', `Several devices are connected: ${list}; name the one to flash.`);
+}
+
+/** Every recognised device ready for serial flashing (`--all`). */
+export async function findAllDevices(binding?: BindingInterface): Promise<DiscoveredPort[]> {
+  const ports = await listDevices(binding);
+  const ready = readyForSerial(ports);
+  if (ready.length > 0) return ready;
+  throw noDeviceError(ports, 'plug one in, or name the ports with --port');
+}
+
+function readyForSerial(ports: DiscoveredPort[]): DiscoveredPort[] {
+  return ports.filter((port) => port.device?.mode === 'serial');
+}
+
+/** None ready: says which devices sit in DFU mode (they have no serial port), then what to do. */
+function noDeviceError(ports: DiscoveredPort[], whatToDo: string): PortError {
+  const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
+  const dfu = inDfu.length ? ` (${inDfu.map((p) => `${p.path}: ${p.device!.platform.name}`).join(', ')} in DFU mode: reset it)` : '';
+  return new PortError('NO_DEVICE', `No Spark or Particle device was found${dfu}; ${whatToDo}.`);
 }

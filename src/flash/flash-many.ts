@@ -3,9 +3,7 @@
  * running concurrently. One device's failure never stops the others; each keeps its own
  * typed error.
  */
-import type { BindingInterface } from '@serialport/bindings-cpp';
-import { asSerialFlashError, InputError, PortError, type SerialFlashError } from '../errors.js';
-import { type DiscoveredPort, listDevices } from './discover.js';
+import { asSerialFlashError, InputError, type SerialFlashError } from '../errors.js';
 import type { FlashEvent } from './events.js';
 import { type FlashOptions, type FlashOutcome, flash } from './flash.js';
 
@@ -50,14 +48,4 @@ export async function flashMany(options: FlashManyOptions): Promise<FlashManyRes
     }),
   );
   return { ok: devices.every((device) => device.ok), devices };
-}
-
-/** Every recognised Spark/Particle device ready for serial flashing (`--all`). */
-export async function findAllDevices(binding?: BindingInterface): Promise<DiscoveredPort[]> {
-  const ports = await listDevices(binding);
-  const ready = ports.filter((port) => port.device?.mode === 'serial');
-  if (ready.length > 0) return ready;
-  const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
-  const dfu = inDfu.length ? ` (${inDfu.map((p) => `${p.path}: ${p.device!.platform.name}`).join(', ')} in DFU mode: reset it)` : '';
-  throw new PortError('NO_DEVICE', `No Spark or Particle device was found${dfu}; plug one in, or name the ports with --port.`);
 }

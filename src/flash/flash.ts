@@ -5,20 +5,17 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
-import type { TargetRequest } from '../devices/profile.js';
+import type { DeviceSession, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, InputError, refusalCode } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
-import { ByteReader } from '../protocol/byte-reader.js';
 import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
 import type { Connection } from '../transport/connection.js';
-import { openConnection, transportOf, waitForPort } from '../transport/open.js';
+import { transportOf, waitForPort } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
-import { withinMs } from '../util/within.js';
 import { describePort, findOnlyDevice } from './discover.js';
-import { deviceSession } from './session.js';
+import { withDeviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
-import { tapTraffic } from './trace.js';
 import { validateFlashOptions } from './validate.js';
 
 export interface FlashOptions {
@@ -60,8 +57,6 @@ export type FlashOutcome = FlashResult | { ok: true; dryRun: true; plan: FlashPl
 export const DEFAULT_BAUD_RATE = 115_200;
 /** Start bit, 8 data bits, stop bit. */
 const BITS_PER_BYTE = 10;
-/** Five CANs take 1 s at 50 baud, the slowest rate accepted; a wedged port must not hold the exit longer. */
-const DRAIN_BEFORE_RELEASE_MS = 2_000;
 
 export async function flash(options: FlashOptions): Promise<FlashOutcome> {
   validateFlashOptions(options);
@@ -131,57 +126,52 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   const { plan, choice, request } = prepared;
   const { profile } = choice;
   const started = performance.now();
-  const connection = await openConnection(plan.port, {
+  const timeScale = options.timeScale ?? 1;
+  const sessionOptions = {
+    port: plan.port,
     baudRate: options.baudRate ?? DEFAULT_BAUD_RATE,
     dtr: profile.assertDtr,
     binding: options.binding,
     signal: options.signal,
+    trace: options.trace,
+    timeScale,
+    emit,
+    release: (session: DeviceSession) => profile.release(session),
+  };
+  return withDeviceSession(sessionOptions, async (session) => {
+    try {
+      const learned = (await profile.enterReceiver(session, request, image)) ?? {};
+      emit({ type: 'start', totalBytes: image.size });
+      const sender = new YmodemSender(session.connection.stream, {
+        ...senderOptions(options, session.connection, profile.senderOptions(request), timeScale),
+        ...scaleDeviceWaits(learned, timeScale),
+        reader: session.reader,
+        signal: options.signal,
+        onEvent: (event) => {
+          if (event.type === 'progress') emit({ type: 'progress', bytes: event.bytesAcknowledged, totalBytes: event.totalBytes, block: event.block });
+          else if (event.type === 'retry' || event.type === 'device-text' || event.type === 'phase') emit(event);
+        },
+      });
+      const result = await sender.send(image);
+      const deviceSummary = await profile.finish(session, result);
+      return {
+        ok: true,
+        port: plan.port,
+        target: profile.name,
+        address: plan.address,
+        bytes: result.bytes,
+        seconds: (performance.now() - started) / 1000,
+        retries: result.retries,
+        deviceSummary,
+      };
+    } catch (error) {
+      const failure = asSerialFlashError(error);
+      // Failures before the sender started (entering the receiver) still say how much was at stake.
+      failure.context.totalBytes ??= image.size;
+      failure.context.bytesAcknowledged ??= 0;
+      throw profile.explain(failure);
+    }
   });
-  emit({ type: 'open', port: plan.port });
-  const untap = options.trace ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - started })) : undefined;
-  const reader = new ByteReader(connection.stream);
-  const timeScale = options.timeScale ?? 1;
-  const session = deviceSession(connection, reader, options.signal, emit, timeScale);
-  try {
-    const learned = (await profile.enterReceiver(session, request, image)) ?? {};
-    emit({ type: 'start', totalBytes: image.size });
-    const sender = new YmodemSender(connection.stream, {
-      ...senderOptions(options, connection, profile.senderOptions(request), timeScale),
-      ...scaleDeviceWaits(learned, timeScale),
-      reader,
-      signal: options.signal,
-      onEvent: (event) => {
-        if (event.type === 'progress') emit({ type: 'progress', bytes: event.bytesAcknowledged, totalBytes: event.totalBytes, block: event.block });
-        else if (event.type === 'retry' || event.type === 'device-text' || event.type === 'phase') emit(event);
-      },
-    });
-    const result = await sender.send(image);
-    const deviceSummary = await profile.finish(session, result);
-    return {
-      ok: true,
-      port: plan.port,
-      target: profile.name,
-      address: plan.address,
-      bytes: result.bytes,
-      seconds: (performance.now() - started) / 1000,
-      retries: result.retries,
-      deviceSummary,
-    };
-  } catch (error) {
-    const failure = asSerialFlashError(error);
-    // Failures before the sender started (entering the receiver) still say how much was at stake.
-    failure.context.totalBytes ??= image.size;
-    failure.context.bytesAcknowledged ??= 0;
-    throw profile.explain(failure);
-  } finally {
-    // What was written last (the CANs that tell the device to abort) must leave before the
-    // rate changes (the native binding flushes its queues then) or the port closes.
-    await withinMs(connection.drain().catch(() => undefined), DRAIN_BEFORE_RELEASE_MS);
-    await profile.release(session).catch(() => undefined);
-    reader.detach();
-    untap?.();
-    await connection.close();
-  }
 }
 
 /** The sender's waits that last as long as the device takes; line timing is not among them. */

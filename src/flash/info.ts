@@ -3,13 +3,10 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import { type DeviceIdentity, identifyParticleDevice } from '../devices/particle/identify.js';
 import { restoreSafeRate } from '../devices/particle/listening-mode.js';
 import { recognise } from '../devices/registry.js';
-import { ByteReader } from '../protocol/byte-reader.js';
-import { openConnection } from '../transport/open.js';
 import { describePort, findOnlyDevice } from './discover.js';
 import type { FlashEvent } from './events.js';
 import { DEFAULT_BAUD_RATE } from './flash.js';
-import { deviceSession } from './session.js';
-import { tapTraffic } from './trace.js';
+import { withDeviceSession } from './session.js';
 
 export interface InfoOptions {
   port?: string;
@@ -29,19 +26,16 @@ export async function deviceInfo(options: InfoOptions): Promise<DeviceInfo> {
   const port = options.port ?? (await findOnlyDevice(options.binding)).path;
   const described = await describePort(port, options.binding);
   const device = recognise(described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined);
-  const connection = await openConnection(port, { baudRate: DEFAULT_BAUD_RATE, dtr: true, binding: options.binding, signal: options.signal });
-  const emit = options.onEvent ?? (() => undefined);
-  const opened = performance.now();
-  const untap = options.trace ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - opened })) : undefined;
-  const reader = new ByteReader(connection.stream);
-  const session = deviceSession(connection, reader, options.signal, emit);
-  try {
-    const identity = await identifyParticleDevice(session);
-    return { port, device: device?.platform.name, ...identity };
-  } finally {
-    await restoreSafeRate(session);
-    reader.detach();
-    untap?.();
-    await connection.close();
-  }
+  const sessionOptions = {
+    port,
+    baudRate: DEFAULT_BAUD_RATE,
+    dtr: true,
+    binding: options.binding,
+    signal: options.signal,
+    trace: options.trace,
+    emit: options.onEvent ?? (() => undefined),
+    release: restoreSafeRate,
+  };
+  const identity = await withDeviceSession(sessionOptions, identifyParticleDevice);
+  return { port, device: device?.platform.name, ...identity };
 }

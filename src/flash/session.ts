@@ -1,15 +1,70 @@
+/**
+ * The one lifecycle of an open device, shared by flash and info: open the port → tap it for
+ * the trace → attach the byte reader → hand the profile its session → and, whatever happens,
+ * leave the device harmless and close everything.
+ */
+import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { DeviceSession } from '../devices/profile.js';
-import type { ByteReader } from '../protocol/byte-reader.js';
+import { ByteReader } from '../protocol/byte-reader.js';
 import type { Connection } from '../transport/connection.js';
+import { openConnection } from '../transport/open.js';
+import { withinMs } from '../util/within.js';
 import type { FlashEvent } from './events.js';
+import { tapTraffic } from './trace.js';
+
+/** Five CANs take 1 s at 50 baud, the slowest rate accepted; a wedged port must not hold the exit longer. */
+const DRAIN_BEFORE_RELEASE_MS = 2_000;
+
+export interface SessionOptions {
+  port: string;
+  baudRate: number;
+  /** Assert DTR/RTS on open (Photon-class devices send nothing until DTR). */
+  dtr: boolean;
+  binding?: BindingInterface;
+  signal?: AbortSignal;
+  /** Emit `trace` events with every byte exchanged. */
+  trace?: boolean;
+  timeScale?: number;
+  emit: (event: FlashEvent) => void;
+  /** Leaves the device harmless before the port closes (e.g. back to 9600 baud); its failure is ignored. */
+  release?: (session: DeviceSession) => Promise<void>;
+}
+
+export async function withDeviceSession<T>(options: SessionOptions, use: (session: DeviceSession) => Promise<T>): Promise<T> {
+  const { emit } = options;
+  const started = performance.now();
+  const connection = await openConnection(options.port, {
+    baudRate: options.baudRate,
+    dtr: options.dtr,
+    binding: options.binding,
+    signal: options.signal,
+  });
+  emit({ type: 'open', port: options.port });
+  const untap = options.trace
+    ? tapTraffic(connection.stream, (direction, data) => emit({ type: 'trace', direction, data, at: performance.now() - started }))
+    : undefined;
+  const reader = new ByteReader(connection.stream);
+  const session = deviceSession(connection, reader, options.signal, emit, options.timeScale ?? 1);
+  try {
+    return await use(session);
+  } finally {
+    // What was written last (the CANs that tell the device to abort) must leave before the
+    // rate changes (the native binding flushes its queues then) or the port closes.
+    await withinMs(connection.drain().catch(() => undefined), DRAIN_BEFORE_RELEASE_MS);
+    await options.release?.(session).catch(() => undefined);
+    reader.detach();
+    untap?.();
+    await connection.close();
+  }
+}
 
 /** The open port as device profiles see it, reporting what they print and do as events. */
-export function deviceSession(
+function deviceSession(
   connection: Connection,
   reader: ByteReader,
   signal: AbortSignal | undefined,
   emit: (e: FlashEvent) => void,
-  timeScale = 1,
+  timeScale: number,
 ): DeviceSession {
   return {
     connection,

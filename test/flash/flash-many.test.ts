@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ParticleDevice, startVirtualPort, VirtualBinding, type VirtualPortHandle } from '../../src/emulator/index.js';
 import { CancelledError, InputError, PortError } from '../../src/errors.js';
-import { findAllDevices, flashMany } from '../../src/flash/flash-many.js';
+import { findAllDevices } from '../../src/flash/discover.js';
+import { flashMany } from '../../src/flash/flash-many.js';
 import { flash } from '../../src/flash/flash.js';
 import { fixture } from '../helpers/cli.js';
 

@@ -126,7 +126,7 @@ async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ f
   const optionPorts = [args.port ?? []].flat().flatMap((value) => String(value).split(',')).map((port) => port.trim()).filter(Boolean);
   if (args.all) {
     if (named.length > 0 || typed) throw new InputError('USAGE', '--all flashes every recognised device; leave out the ports, or leave out --all.');
-    const { findAllDevices } = await import('../../flash/flash-many.js');
+    const { findAllDevices } = await import('../../flash/discover.js');
     return { file, ports: (await findAllDevices(binding)).map((device) => device.path) };
   }
   return { file, ports: named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts };
