@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
     IMAGE_REFUSED_STACK_POINTER: "The image's initial stack pointer is outside the device's RAM.",
     IMAGE_REFUSED_RESET_HANDLER: "The image's reset handler is outside the region it is written to.",
     IMAGE_REFUSED_EXCEPTION_HANDLER: "An exception handler points outside the image's region.",
+    IMAGE_REFUSED_LINK_ADDRESS: "The addresses inside the image show it was linked for another address than the device runs it from.",
     UNKNOWN_PROFILE: '`emulate --profile` names no virtual device.',
     PTY_UNSUPPORTED: '`emulate --pty` on a system without pseudo-terminals (Windows).',
     SOCAT_MISSING: '`emulate --pty` needs socat, which is not installed.',

@@ -27,7 +27,8 @@ export type RefusalField =
   | 'vector-table'
   | 'stack-pointer'
   | 'reset-handler'
-  | 'exception-handler';
+  | 'exception-handler'
+  | 'link-address';
 
 export interface ImageRefusal {
   /** What was checked. */

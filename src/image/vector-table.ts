@@ -13,9 +13,6 @@ export const VECTOR_BYTES = 4;
 export const CODE_REGION = { start: 0x00000000, end: 0x20000000 } as const;
 export const SRAM_REGION = { start: 0x20000000, end: 0x40000000 } as const;
 
-/** Link addresses are sector/page aligned in practice; 4 KB covers STM32F1 pages and F2 sectors. */
-export const LINK_ALIGNMENT_BYTES = 4096;
-
 export interface VectorTable {
   initialStackPointer: number;
   resetHandler: number;
@@ -53,23 +50,4 @@ export function looksLikeVectorTable(head: Buffer): boolean {
   const sp = table.initialStackPointer;
   const stackPointerOk = sp % 4 === 0 && sp > SRAM_REGION.start && sp <= SRAM_REGION.end;
   return stackPointerOk && isThumbCodeAddress(table.resetHandler);
-}
-
-/**
- * Estimates the address an image was linked for, for messages only (never to decide).
- *
- * Heuristic: toolchains place the vector table at the link address and the code right after
- * it, so the lowest handler among the system vectors (1–15) sits a little above the link
- * address. Take that lowest Thumb handler, clear the Thumb bit and round down to a 4 KB
- * boundary. Exact for typical startup code (handlers within the first 4 KB); an image whose
- * handlers all lie further in gives an estimate that is too high. Only the 16 system vectors
- * are used because the interrupt vectors' extent is device-specific and code follows them.
- * Undefined when the head does not look like a vector table.
- */
-export function estimateLinkAddress(head: Buffer): number | undefined {
-  if (!looksLikeVectorTable(head)) return undefined;
-  const table = readVectorTable(head)!;
-  const handlers = table.entries.slice(1).filter(isThumbCodeAddress).map(handlerAddress);
-  const lowest = Math.min(...handlers);
-  return Math.floor(lowest / LINK_ALIGNMENT_BYTES) * LINK_ALIGNMENT_BYTES;
 }

@@ -129,3 +129,45 @@ test('every problem is reported at once', async () => {
   const fields = (await check(image, 0x08000000)).map((r) => r.field);
   assert.deepEqual(fields, ['address', 'size', 'stack-pointer']);
 });
+
+// Built by fixtures/spark-core-app/build.sh with arm-none-eabi-gcc: one program, three link addresses.
+const BUILT_AT_CORE_ADDRESS = ['core-app-4k-0x08005000.bin', 'core-app-25k-0x08005000.bin', 'core-app-25k-handlers-last-0x08005000.bin'];
+const BUILT_ELSEWHERE: [string, string][] = [
+  ['core-app-4k-0x0800A000.bin', '0x0800A000'],
+  ['core-app-25k-0x0800A000.bin', '0x0800A000'],
+  ['core-app-25k-handlers-last-0x0800A000.bin', '0x0800A000'],
+  ['core-app-25k-0x08006000.bin', '0x08006000'],
+];
+
+test('real builds linked at 0x08005000 pass, small or large, handlers first or last', async () => {
+  for (const name of BUILT_AT_CORE_ADDRESS) {
+    assert.deepEqual(await check(await loadFixture(name), undefined, name), [], name);
+  }
+});
+
+test('real builds linked anywhere else are refused, naming the address read from the whole image', async () => {
+  for (const [name, linkedAt] of BUILT_ELSEWHERE) {
+    const refusals = await check(await loadFixture(name), undefined, name);
+    assert.equal(refusals.length, 1, `${name}: one refusal, not one per stray handler`);
+    assert.equal(refusals[0]!.field, 'link-address', name);
+    assert.equal(refusals[0]!.actual, linkedAt, name);
+    assert.match(refusals[0]!.message, new RegExp(`^${name} is linked for ${linkedAt} \\(\\d+ of the \\d+ addresses it holds point into it there, \\d+ at 0x08005000\\), but the Spark Core runs applications from 0x08005000; rebuild it for 0x08005000`));
+  }
+});
+
+test('the seed case: a 24 KB image linked at 0x0800A000 has every handler inside itself at 0x08005000', async () => {
+  // What a vector-table check sees: the reset handler lies within the image as installed.
+  const image = await loadFixture('core-app-25k-0x0800A000.bin');
+  const reset = image.readUInt32LE(4) & ~1;
+  assert.ok(image.length > 0x5000 && reset >= 0x0800a000 && reset < 0x08005000 + image.length);
+  assert.equal((await check(image))[0]?.field, 'link-address');
+});
+
+test('no false refusal from words that merely look like flash addresses', async () => {
+  const image = Buffer.from(await loadFixture('core-app-25k-0x08005000.bin'));
+  // Two stray "addresses" past the image's end (data that happens to match), and the
+  // bootloader's system flags page, which applications read wherever they are linked.
+  const strays = [0x08005000 + image.length + 0x800, 0x08005000 + image.length + 0x900, 0x08004c00, 0x08004c04, 0x08004c08];
+  strays.forEach((value, i) => image.writeUInt32LE(value, image.length - 64 + i * 4));
+  assert.deepEqual(await check(image), []);
+});

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  estimateLinkAddress,
   handlerAddress,
   isThumbCodeAddress,
   looksLikeVectorTable,
@@ -32,7 +31,6 @@ test('fewer than 8 bytes is no vector table', () => {
   assert.equal(readVectorTable(Buffer.alloc(7)), undefined);
   assert.equal(readVectorTable(Buffer.alloc(0)), undefined);
   assert.equal(looksLikeVectorTable(Buffer.alloc(7)), false);
-  assert.equal(estimateLinkAddress(Buffer.alloc(4)), undefined);
 });
 
 test('looksLikeVectorTable wants an SRAM stack pointer and a Thumb code reset handler', () => {
@@ -54,27 +52,4 @@ test('Thumb helpers', () => {
   assert.equal(isThumbCodeAddress(0x20000001), false);
   assert.equal(handlerAddress(0x0800a1c5), 0x0800a1c4);
   assert.equal(handlerAddress(0x0800a1c4), 0x0800a1c4);
-});
-
-test('estimateLinkAddress: lowest handler rounded down to 4 KB', () => {
-  // Reset handler high, default handler low: the lowest one decides.
-  assert.equal(estimateLinkAddress(words(0x20005000, 0x0800a9c5, 0x0800a1c1, 0, 0x0800a1c1)), 0x0800a000);
-  assert.equal(estimateLinkAddress(words(0x20005000, 0x080051c5)), 0x08005000);
-  assert.equal(estimateLinkAddress(words(0x20005000, 0x08005001)), 0x08005000);
-  assert.equal(estimateLinkAddress(words(0x20005000, 0x08005fff)), 0x08005000);
-  assert.equal(estimateLinkAddress(words(0x20005000, 0x08006001)), 0x08006000);
-});
-
-test('estimateLinkAddress ignores zero, even and non-code entries', () => {
-  const head = words(0x20005000, 0x0800a1c5, 0, 0x08000100, 0x20000001, 0x0800a1c1);
-  assert.equal(estimateLinkAddress(head), 0x0800a000);
-});
-
-test('estimateLinkAddress only looks at the 16 system vectors', () => {
-  const values = [0x20005000, ...Array.from({ length: 15 }, () => 0x0800a1c1), 0x08000001];
-  assert.equal(estimateLinkAddress(words(...values)), 0x0800a000);
-});
-
-test('estimateLinkAddress is undefined for non-vector-table images', () => {
-  assert.equal(estimateLinkAddress(words(0x080a0000, 0x080a0fa0)), undefined);
 });

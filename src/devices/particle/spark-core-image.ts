@@ -7,8 +7,8 @@
 
 import { formatAddress, formatRange } from '../../image/address.js';
 import type { ByteSource, ImageRefusal } from '../../image/firmware-file.js';
+import { bestLinkAddress, collectPointers, pointersInside, type LinkEvidence } from '../../image/link-address.js';
 import {
-  estimateLinkAddress,
   handlerAddress,
   readVectorTable,
   SYSTEM_VECTOR_COUNT,
@@ -25,6 +25,17 @@ export const CORE_APPLICATION_ADDRESS = CORE_APPLICATION.start;
 export const CORE_APPLICATION_MAX_BYTES = CORE_APPLICATION.end - CORE_APPLICATION.start;
 /** Where the Core's serial receiver stores the image before the bootloader installs it. */
 export const CORE_SERIAL_STAGING_ADDRESS = 0x60000;
+/** The STM32F103CB's 128 KB of internal flash: where an application's own addresses point. */
+const CORE_INTERNAL_FLASH = { start: 0x08000000, end: 0x08020000 };
+/** Applications read the bootloader's system flags here: an address outside the image, wherever it was linked. */
+const CORE_SYSTEM_FLAGS = { start: 0x08004c00, end: 0x08005000 };
+/**
+ * How many more of the image's own addresses another base must explain before the image is
+ * called linked there. A correct build has every one inside the image at 0x08005000; a word
+ * of data that happens to look like a flash address is rare (about 1 in 32768), three distinct
+ * ones that all fit another base are not a coincidence.
+ */
+const LINK_EVIDENCE_MARGIN = 3;
 
 /**
  * Refusals for sending this image to a Spark Core (empty list = fine).
@@ -58,11 +69,38 @@ export async function checkCoreImage(
     });
   }
   const head = await source(0, Math.min(size, SYSTEM_VECTOR_COUNT * VECTOR_BYTES));
-  refusals.push(...checkVectors(head, size, imageName));
+  const evidence = await collectPointers(source, size, CORE_INTERNAL_FLASH, [CORE_SYSTEM_FLAGS]);
+  const linked = bestLinkAddress(evidence, CORE_INTERNAL_FLASH);
+  const linkRefusal = checkLinkAddress(evidence, linked, imageName);
+  if (linkRefusal) refusals.push(linkRefusal);
+  // An image linked elsewhere has its handlers elsewhere too: one refusal says it all.
+  const vectorRefusals = checkVectors(head, size, imageName, linked?.address);
+  refusals.push(...(linkRefusal ? vectorRefusals.filter((r) => !r.field.endsWith('handler')) : vectorRefusals));
   return refusals;
 }
 
-function checkVectors(head: Buffer, size: number, imageName: string): ImageRefusal[] {
+/** Refuses an image whose own addresses say it was linked somewhere other than 0x08005000. */
+function checkLinkAddress(
+  evidence: LinkEvidence,
+  linked: { address: number; inside: number } | undefined,
+  imageName: string,
+): ImageRefusal | undefined {
+  if (!linked || linked.address === CORE_APPLICATION_ADDRESS) return undefined;
+  const atCore = pointersInside(evidence, CORE_APPLICATION_ADDRESS);
+  if (linked.inside - atCore < LINK_EVIDENCE_MARGIN) return undefined;
+  const total = evidence.pointers.length;
+  return {
+    field: 'link-address',
+    expected: formatAddress(CORE_APPLICATION_ADDRESS),
+    actual: formatAddress(linked.address),
+    message:
+      `${imageName} is linked for ${formatAddress(linked.address)} (${linked.inside} of the ${total} addresses it holds point into it there, ` +
+      `${atCore} at ${formatAddress(CORE_APPLICATION_ADDRESS)}), but the Spark Core runs applications from ${formatAddress(CORE_APPLICATION_ADDRESS)}; ` +
+      `rebuild it for ${formatAddress(CORE_APPLICATION_ADDRESS)} (the linker script's FLASH origin).`,
+  };
+}
+
+function checkVectors(head: Buffer, size: number, imageName: string, linkedAt: number | undefined): ImageRefusal[] {
   const table = readVectorTable(head);
   if (!table) {
     return [
@@ -91,20 +129,19 @@ function checkVectors(head: Buffer, size: number, imageName: string): ImageRefus
   // Zero marks a reserved or unused exception entry; the reset handler has no such excuse.
   const stray = table.entries.slice(1).find((v, i) => (i === 0 || v !== 0) && !insideImage(v));
   if (stray !== undefined) {
-    refusals.push(strayHandlerRefusal(head, table.resetHandler, stray, spanEnd, imageName));
+    refusals.push(strayHandlerRefusal(linkedAt, table.resetHandler, stray, spanEnd, imageName));
   }
   return refusals;
 }
 
 function strayHandlerRefusal(
-  head: Buffer,
+  linked: number | undefined,
   resetHandler: number,
   stray: number,
   spanEnd: number,
   imageName: string,
 ): ImageRefusal {
   const expected = `${formatRange(CORE_APPLICATION_ADDRESS, spanEnd)}, Thumb (odd)`;
-  const linked = estimateLinkAddress(head);
   const isReset = stray === resetHandler;
   const handler = isReset ? 'reset handler' : 'exception handler';
   const field = isReset ? 'reset-handler' : 'exception-handler';
