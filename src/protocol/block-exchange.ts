@@ -1,0 +1,330 @@
+/**
+ * The block-exchange core every session framer (YMODEM batch, XMODEM) is built on: wait for
+ * the receiver's start request, send a frame and read its answer with retries, send EOT, and
+ * fail cleanly (CAN at a block boundary, the receiver's own reason quoted, typed errors).
+ * A framer decides which frames to send in which order; the core decides how one is
+ * exchanged. It knows nothing of serial ports: any duplex byte stream will do.
+ */
+import type { Duplex } from 'node:stream';
+import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
+import type { Checksum } from './blocks.js';
+import { ByteReader, TIMED_OUT } from './byte-reader.js';
+import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
+import { DeviceTextCollector } from './device-text.js';
+import { definedOnly } from '../util/defined.js';
+import {
+  DEFAULT_RETRIES,
+  DEFAULT_TIMING,
+  type RetryReason,
+  type SenderEvent,
+  type SenderOptions,
+  type SenderPhase,
+  type SenderTiming,
+} from './sender-options.js';
+
+/** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
+const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** How long a second CAN may take to follow the first before the first counts as noise. */
+const SECOND_CAN_MS = 1_000;
+const LINE_FEED = 0x0a;
+
+type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout' | 'confirmed';
+
+/** How the end of a transfer may be confirmed without its final ACK. */
+export interface EndOfTransfer {
+  /** The receiver's own words say it has the file. */
+  confirmed: () => boolean;
+}
+
+export class BlockExchange {
+  readonly timing: SenderTiming;
+  readonly retries: number;
+  private readonly reader: ByteReader;
+  private readonly text: DeviceTextCollector;
+  /** What the receiver asked for at the start. */
+  checksum: Checksum = 'crc16';
+  /** The sequence number of the block being exchanged, for events and messages. */
+  block = 0;
+  /** File bytes the receiver has acknowledged. */
+  acknowledged = 0;
+  retryCount = 0;
+  totalBytes = 0;
+  private phase: SenderPhase = 'start';
+
+  constructor(
+    private readonly stream: Duplex,
+    readonly options: SenderOptions = {},
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...definedOnly(options) };
+    this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.reader = options.reader ?? new ByteReader(stream);
+    this.text = new DeviceTextCollector((text) => this.emit({ type: 'device-text', text }));
+  }
+
+  /** Everything the receiver printed that was not protocol, most recent last. */
+  get deviceText(): string {
+    return this.text.recent;
+  }
+
+  /**
+   * Runs one session: on failure or cancellation sends CAN at a block boundary and throws a
+   * typed error with the transfer's context; always lets go of a reader it created.
+   */
+  async run<T>(session: () => Promise<T>): Promise<T> {
+    try {
+      const result = await session();
+      this.text.flush();
+      return result;
+    } catch (error) {
+      throw await this.fail(error);
+    } finally {
+      if (!this.options.reader) this.reader.detach();
+    }
+  }
+
+  /** Waits for `C` (CRC) or NAK (checksum). Returns true when it gave up waiting and starts anyway. */
+  async awaitReceiver(): Promise<boolean> {
+    const deadline = performance.now() + this.timing.startTimeoutMs;
+    for (;;) {
+      const byte = await this.readByte(deadline - performance.now());
+      if (byte === TIMED_OUT) {
+        if (this.options.silentStart) return true;
+        throw this.error(
+          'NO_RECEIVER',
+          `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for a YMODEM upload.`,
+        );
+      }
+      if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {
+        this.checksum = byte === CRC_REQUEST ? 'crc16' : 'sum8';
+        return false;
+      }
+      if (byte === CAN) await this.onCan();
+      else if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
+    }
+  }
+
+  /** A `C` or NAK followed by quiet is a request; one followed at once by more text is text. */
+  private async isLoneRequest(byte: number): Promise<boolean> {
+    if (this.reader.available === 0) await this.reader.wait(this.timing.requestQuietMs, this.options.signal);
+    if (this.reader.available === 0) return true;
+    this.text.add(byte);
+    return false;
+  }
+
+  /**
+   * Waits for a `C` the receiver is expected to send now (after the header's ACK, after EOT).
+   * It is expected there, so it is taken without the quiet test; if it never comes we go on (a
+   * late `C` costs one re-sent block). Then waits `requestSettleMs` (rb's input flush on ptys).
+   */
+  async awaitExpectedC(timeoutMs: number): Promise<void> {
+    const answer = await this.readAnswer(timeoutMs, { expectingC: true });
+    if (answer === CRC_REQUEST && this.timing.requestSettleMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.timing.requestSettleMs));
+    }
+  }
+
+  /** Writes a block until the receiver ACKs it (or, at the end, has the file without saying ACK). */
+  async sendBlock(frame: Buffer, timeoutMs: number, silentRetries = this.retries, end?: EndOfTransfer): Promise<void> {
+    let resentAfterSilence = false;
+    let answered = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.write(frame);
+      const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte, { end });
+      if (answer === ACK || answer === 'confirmed') return;
+      // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
+      if (answer === NAK && resentAfterSilence && this.options.nakOnDuplicate) return;
+      const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
+      resentAfterSilence = reason !== 'nak';
+      answered ||= reason !== 'timeout';
+      if (attempt >= (answered ? Math.max(silentRetries, this.retries) : silentRetries)) {
+        throw this.error('TOO_MANY_RETRIES', this.notAcceptedMessage(attempt + 1, reason), { answered });
+      }
+      this.retryCount++;
+      this.emit({ type: 'retry', phase: this.phase, block: this.block, attempt: attempt + 1, reason });
+    }
+  }
+
+  private notAcceptedMessage(attempts: number, reason: RetryReason): string {
+    const last = `after ${attempts} attempt${attempts === 1 ? '' : 's'} (last answer: ${describeReason(reason)})`;
+    if (this.phase === 'end') {
+      // Every data block and the EOT were acknowledged: the receiver most likely has the file.
+      return `The receiver acknowledged all ${this.totalBytes} bytes but not the closing block ${last}; it most likely has the whole file, so check it before sending again.`;
+    }
+    return `Block ${this.block} was not accepted ${last}; check the cable and the baud rate, then try again.`;
+  }
+
+  /** EOT, NAK-then-EOT as the standard asks; returns true when the first EOT was ACKed. */
+  async sendEot(): Promise<boolean> {
+    const eot = Buffer.of(EOT);
+    for (let attempt = 0; ; attempt++) {
+      await this.write(eot);
+      const answer = await this.readAnswer(this.timing.responseTimeoutMs);
+      if (answer === ACK) return attempt === 0;
+      if (attempt >= this.retries) {
+        throw this.error('EOT_NOT_ACKNOWLEDGED', 'The receiver did not acknowledge the end of the file; the transfer may be incomplete, so flash again.');
+      }
+      // A NAK to the first EOT is the standard handshake, not a retry.
+      if (!(answer === NAK && attempt === 0)) {
+        this.retryCount++;
+        this.emit({ type: 'retry', phase: 'eot', block: this.block, attempt: attempt + 1, reason: answer === NAK ? 'nak' : 'timeout' });
+      }
+    }
+  }
+
+  /** Whether the receiver's own words say it has the whole file. */
+  receiverConfirmed(): boolean {
+    return this.options.confirmsCompletion?.(this.text.recent, this.totalBytes) ?? false;
+  }
+
+  /**
+   * The next protocol answer. Text in between is collected; CAN CAN ends the transfer. A `C`
+   * counts only when quiet follows it, unless the protocol step expects one.
+   */
+  private async readAnswer(timeoutMs: number, { expectingC = false, end }: { expectingC?: boolean; end?: EndOfTransfer } = {}): Promise<Answer> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const byte = await this.readByte(deadline - performance.now());
+      if (byte === TIMED_OUT) return end?.confirmed() ? 'confirmed' : 'timeout';
+      if (byte === ACK || byte === NAK) return byte;
+      if (byte === CRC_REQUEST) {
+        if (expectingC || (await this.isLoneRequest(byte))) return byte;
+        continue;
+      }
+      if (byte === CAN) await this.onCan();
+      else this.text.add(byte);
+      // Each finished line may be the receiver saying it has the file, or that it stopped receiving.
+      if (byte === LINE_FEED && end?.confirmed()) return 'confirmed';
+      if (byte === LINE_FEED && this.options.showsReceiverEnded?.(this.text.recent)) throw this.receiverEnded();
+    }
+  }
+
+  /** A CAN: a second one cancels the session; a lone one is line noise. */
+  private async onCan(): Promise<void> {
+    const second = await this.readByte(SECOND_CAN_MS);
+    if (second === CAN) throw await this.receiverCancelled();
+    if (second !== TIMED_OUT) this.reader.unread(Buffer.of(second));
+  }
+
+  private async receiverCancelled(): Promise<SerialFlashError> {
+    // Receivers print their reason at once, in the same burst as the CANs ("Failed to receive
+    // the file!"): its first line is the reason, not application logs before it, a stray `C`,
+    // or a log line a moment later.
+    this.text.flush();
+    const reasonBytes: number[] = [];
+    let inBurst = true;
+    const deadline = performance.now() + this.timing.abortTextMs;
+    try {
+      for (;;) {
+        const byte = await this.readByte(Math.min(deadline - performance.now(), inBurst ? this.timing.requestQuietMs : Infinity));
+        if (byte === TIMED_OUT) {
+          if (!inBurst || performance.now() >= deadline) break;
+          inBurst = false;
+          continue;
+        }
+        if (byte === CAN) continue;
+        if (inBurst) reasonBytes.push(byte);
+        this.text.add(byte);
+      }
+    } catch {
+      // The device may reset right after cancelling; what it printed is enough.
+    }
+    this.text.flush();
+    const reason = firstLine(Buffer.from(reasonBytes).toString('latin1'));
+    return this.error(
+      'RECEIVER_CANCELLED',
+      reason ? `The receiver cancelled the transfer and said: "${reason}".` : 'The receiver cancelled the transfer without saying why.',
+      { ended: true },
+    );
+  }
+
+  private receiverEnded(): TransferError {
+    return this.error(
+      'RECEIVER_ENDED',
+      `The receiver stopped after ${this.acknowledged} of ${this.totalBytes} bytes and its console is back, so nothing more was sent; run this again.`,
+      { ended: true },
+    );
+  }
+
+  private async readByte(timeoutMs: number): Promise<number> {
+    if (timeoutMs <= 0) return this.reader.available > 0 ? this.reader.next(0, this.options.signal) : TIMED_OUT;
+    return this.reader.next(timeoutMs, this.options.signal);
+  }
+
+  private write(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.write(data, (error) => (error ? reject(new DisconnectedError('The device disconnected.', {}, { cause: error })) : resolve()));
+    });
+  }
+
+  /** Turns any failure into a typed error with context and tells the receiver to abort. */
+  private async fail(error: unknown): Promise<SerialFlashError> {
+    this.text.flush();
+    const failure =
+      error instanceof SerialFlashError
+        ? error
+        : this.error('SEND_FAILED', `The transfer failed: ${error instanceof Error ? error.message : String(error)}.`);
+    Object.assign(failure.context, this.context(), failure.context, { deviceText: this.text.recent || undefined });
+    if (failure instanceof DisconnectedError) return this.disconnected(failure);
+    const receiverGone = failure.receiver.ended === true;
+    if (!receiverGone && !this.stream.destroyed) {
+      // Every write we make is a whole block, so these CANs land at a block boundary.
+      await this.write(CANCEL_SEQUENCE).catch(() => undefined);
+      failure.receiver.toldToAbort = true;
+    }
+    if (failure instanceof CancelledError) {
+      const told = failure.receiver.toldToAbort ? 'the receiver was told to discard it' : 'the receiver was already gone';
+      return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context, { receiver: failure.receiver });
+    }
+    return failure;
+  }
+
+  /** How far the transfer got when the port went away, and what that leaves on the receiver. */
+  private disconnected(failure: DisconnectedError): DisconnectedError {
+    const progress = `The device disconnected after ${this.acknowledged} of ${this.totalBytes} bytes`;
+    const message =
+      this.phase === 'end'
+        ? `${progress}, before confirming the transfer; check whether it kept the file, or reconnect it and send again.`
+        : `${progress} (it reset, or the cable was pulled); the receiver does not have the whole file, so reconnect it and send again.`;
+    return new DisconnectedError(message, failure.context, { cause: failure });
+  }
+
+  error(code: TransferCode, message: string, receiver: ReceiverState = {}): TransferError {
+    return new TransferError(code, message, this.context(), { receiver });
+  }
+
+  private context() {
+    return {
+      phase: this.phase,
+      block: this.block,
+      bytesAcknowledged: this.acknowledged,
+      totalBytes: this.totalBytes,
+      retries: this.retryCount,
+    };
+  }
+
+  setPhase(phase: SenderPhase): void {
+    this.phase = phase;
+    this.emit({ type: 'phase', phase });
+  }
+
+  emit(event: SenderEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function describeReason(reason: RetryReason): string {
+  return reason === 'nak' ? 'NAK, the block arrived damaged' : reason === 'timeout' ? 'no answer' : 'the receiver asked again';
+}
+
+/** The first line with printable text in it, control bytes (ACK, NAK…) left out. */
+function firstLine(text: string): string | undefined {
+  return text
+    .replace(/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .find(Boolean);
+}
