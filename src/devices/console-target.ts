@@ -5,7 +5,7 @@
 import { CancelledError, InputError, type SerialFlashError, TransferError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
-import type { SenderOptions } from '../protocol/ymodem-sender.js';
+import type { ReceiverDialect, SenderOptions } from '../protocol/ymodem-sender.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetName, TargetRequest } from './profile.js';
@@ -37,6 +37,8 @@ interface ConsoleTargetSpec {
   summaryLine?: RegExp;
   /** What the board prints when it starts: seen during a transfer, the board restarted. */
   banner?: RegExp;
+  /** How its receiver departs from the standard. */
+  dialect?: ReceiverDialect;
 }
 
 /** Fills `{address}`, `{size}` and `{name}` in a trigger command. */
@@ -78,10 +80,13 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
     senderOptions(): SenderOptions {
       const { summaryLine: summary, banner } = spec;
       return {
-        // The console's own count of what it received stands in for a final ACK lost on the line.
-        ...(summary ? { confirmsCompletion: (text, bytes) => Number(text.match(summary)?.[1]) === bytes } : {}),
-        // Its banner (a restart) or its summary (the load ended) mid-transfer: the receiver is gone.
-        ...(summary || banner ? { showsReceiverEnded: (text) => Boolean(banner?.test(text) || summary?.test(text)) } : {}),
+        dialect: {
+          ...spec.dialect,
+          // The console's own count of what it received stands in for a final ACK lost on the line.
+          ...(summary ? { confirmsCompletion: (text, bytes) => Number(text.match(summary)?.[1]) === bytes } : {}),
+          // Its banner (a restart) or its summary (the load ended) mid-transfer: the receiver is gone.
+          ...(summary || banner ? { showsReceiverEnded: (text) => Boolean(banner?.test(text) || summary?.test(text)) } : {}),
+        },
       };
     },
 
@@ -134,6 +139,8 @@ export const ubootProfile = consoleTarget({
   prompt: UBOOT_PROMPT,
   summaryLine: UBOOT_TOTAL_SIZE,
   banner: UBOOT_BANNER,
+  // After the header's ACK, loady sends no C: it waits for block 1 (its own timeouts send one ~4 s later).
+  dialect: { requestsAfterHeader: false },
 });
 
 /** `--trigger "TEXT"`: a command typed at any console before YMODEM starts. */

@@ -141,6 +141,7 @@ export class UBootDevice extends VirtualDevice {
     };
     this.receiver = new YmodemReceiver({
       dialect: 'strict',
+      requestsAfterHeader: false,
       timeScale: this.timeScale,
       requestIntervalMs: this.scaled(UBOOT_CHAR_TIMEOUT_MS),
       maxErrors: UBOOT_MAX_RETRIES,

@@ -262,14 +262,14 @@ export class YmodemReceiver {
       this.startFile(file);
       this.phase = 'data';
       this.expected = 1;
-      this.send(Buffer.of(ACK, this.requestByte()));
+      this.send(this.headerAnswer());
       return;
     }
     if (sequence === ((this.expected - 1) & 0xff)) {
       // The sender missed our ACK and sent the block again: it is stored already.
       this.errors = 0;
       this.options.onEvent?.({ type: 'duplicate', sequence });
-      this.send(this.expected === 1 ? Buffer.of(ACK, this.requestByte()) : Buffer.of(ACK));
+      this.send(this.expected === 1 ? this.headerAnswer() : Buffer.of(ACK));
       return;
     }
     if (sequence !== (this.expected & 0xff)) return this.finish({ kind: 'out-of-sequence', sequence }, [CAN, CAN]);
@@ -364,6 +364,10 @@ export class YmodemReceiver {
     if (bytes.length > 0) this.send(Buffer.from(bytes));
     this.stop();
     this.options.onEnd(end);
+  }
+
+  private headerAnswer(): Buffer {
+    return this.options.requestsAfterHeader === false ? Buffer.of(ACK) : Buffer.of(ACK, this.requestByte());
   }
 
   private requestByte(): number {

@@ -12,6 +12,7 @@ import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
 import { definedOnly } from '../util/defined.js';
+import { type ReceiverDialect, STANDARD_DIALECT } from './dialect.js';
 import {
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
@@ -39,6 +40,7 @@ export interface EndOfTransfer {
 export class BlockExchange {
   readonly timing: SenderTiming;
   readonly retries: number;
+  readonly dialect: ReceiverDialect;
   private readonly reader: ByteReader;
   private readonly text: DeviceTextCollector;
   /** What the receiver asked for at the start. */
@@ -57,6 +59,7 @@ export class BlockExchange {
   ) {
     this.timing = { ...DEFAULT_TIMING, ...definedOnly(options) };
     this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.dialect = { ...STANDARD_DIALECT, ...definedOnly(options.dialect ?? {}) };
     this.reader = options.reader ?? new ByteReader(stream);
     this.text = new DeviceTextCollector((text) => this.emit({ type: 'device-text', text }));
   }
@@ -88,7 +91,7 @@ export class BlockExchange {
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) {
-        if (this.options.silentStart) return true;
+        if (this.dialect.silentStart) return true;
         throw this.error(
           'NO_RECEIVER',
           `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for a YMODEM upload.`,
@@ -132,7 +135,7 @@ export class BlockExchange {
       const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte, { end });
       if (answer === ACK || answer === 'confirmed') return;
       // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
-      if (answer === NAK && resentAfterSilence && this.options.nakOnDuplicate) return;
+      if (answer === NAK && resentAfterSilence && this.dialect.nakOnDuplicate) return;
       const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
       resentAfterSilence = reason !== 'nak';
       answered ||= reason !== 'timeout';
@@ -173,7 +176,7 @@ export class BlockExchange {
 
   /** Whether the receiver's own words say it has the whole file. */
   receiverConfirmed(): boolean {
-    return this.options.confirmsCompletion?.(this.text.recent, this.totalBytes) ?? false;
+    return this.dialect.confirmsCompletion?.(this.text.recent, this.totalBytes) ?? false;
   }
 
   /**
@@ -194,7 +197,7 @@ export class BlockExchange {
       else this.text.add(byte);
       // Each finished line may be the receiver saying it has the file, or that it stopped receiving.
       if (byte === LINE_FEED && end?.confirmed()) return 'confirmed';
-      if (byte === LINE_FEED && this.options.showsReceiverEnded?.(this.text.recent)) throw this.receiverEnded();
+      if (byte === LINE_FEED && this.dialect.showsReceiverEnded?.(this.text.recent)) throw this.receiverEnded();
     }
   }
 

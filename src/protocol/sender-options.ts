@@ -4,6 +4,9 @@
  */
 import type { ByteReader } from './byte-reader.js';
 import type { BlockSize, Checksum, FileInfo } from './blocks.js';
+import type { ReceiverDialect } from './dialect.js';
+
+export type { ReceiverDialect } from './dialect.js';
 
 /** Reads the file being sent; short reads only at the end. */
 export interface BlockSource extends FileInfo {
@@ -61,30 +64,12 @@ export interface SenderOptions extends Partial<SenderTiming> {
    * (a NAK, a `C`), someone is listening and `retries` applies.
    */
   headerRetries?: number;
-  /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
-  silentStart?: boolean;
-  /**
-   * Particle/Spark dialect: the receiver NAKs a duplicate, so a NAK answering a block re-sent
-   * after a lost ACK means the first copy was stored.
-   */
-  nakOnDuplicate?: boolean;
+  /** How the receiver departs from the standard (its device profile says). */
+  dialect?: ReceiverDialect;
   signal?: AbortSignal;
   onEvent?: (event: SenderEvent) => void;
   /** A reader already attached to the stream (bytes a console step read ahead stay in it). */
   reader?: ByteReader;
-  /**
-   * Whether the receiver's own words (complete lines since the transfer began) say it has the
-   * whole file of `bytes` bytes: "Downloaded file successfully!", U-Boot's "## Total Size".
-   * When they come but the final ACK does not (lost on the line, or the device reset first to
-   * install the image), the transfer is complete: failing it would tell the user a lie.
-   */
-  confirmsCompletion?: (deviceText: string, bytes: number) => boolean;
-  /**
-   * Whether the receiver's words show it is no longer receiving (a console's start-up banner or
-   * its end-of-load summary): blocks sent now would be typed into the console as commands, so
-   * the transfer stops at once.
-   */
-  showsReceiverEnded?: (deviceText: string) => boolean;
 }
 
 export const DEFAULT_RETRIES = 10; // lrzsz's per-block limit

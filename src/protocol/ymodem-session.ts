@@ -16,7 +16,8 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   exchange.emit({ type: 'receiver-ready', checksum: exchange.checksum, silent });
   exchange.setPhase('header');
   await exchange.sendBlock(encodeHeaderBlock(source, exchange.checksum), timing.headerAckTimeoutMs, options.headerRetries);
-  await exchange.awaitExpectedC(timing.responseTimeoutMs);
+  // Block 1 goes at once to a receiver that sends no `C` here (U-Boot): waiting would stall.
+  if (exchange.dialect.requestsAfterHeader) await exchange.awaitExpectedC(timing.responseTimeoutMs);
   exchange.setPhase('data');
   await sendFileBlocks(exchange, source, blockSize);
   exchange.setPhase('eot');

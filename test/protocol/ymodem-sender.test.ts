@@ -78,7 +78,7 @@ test('a lost ACK: the sender times out, re-sends, and the receiver ACKs the dupl
 
 test('Particle dialect: a NAK for a block re-sent after a lost ACK means it was stored', async () => {
   const data = testData(4000);
-  const outcome = await transfer(data, { dropAckBlocks: [2], nakDuplicates: true, eot: 'particle' }, { nakOnDuplicate: true });
+  const outcome = await transfer(data, { dropAckBlocks: [2], nakDuplicates: true, eot: 'particle' }, { dialect: { nakOnDuplicate: true } });
   assertDelivered(outcome, data);
   assert.ok(outcome.receiver.events.some((e) => e.startsWith('duplicate')));
 });
@@ -120,7 +120,7 @@ test('a silent receiver ends in a start timeout, and nothing is sent', async () 
 
 test('silentStart sends the header anyway to a receiver that waits for the first packet', async () => {
   const data = testData(3000);
-  const outcome = await transfer(data, { start: 'silent' }, { startTimeoutMs: 200, silentStart: true });
+  const outcome = await transfer(data, { start: 'silent' }, { startTimeoutMs: 200, dialect: { silentStart: true } });
   assertDelivered(outcome, data);
 });
 
@@ -178,7 +178,7 @@ test('cancelling with an AbortSignal sends CAN CAN after a whole block and repor
 
 test('Particle dialect: a NAK for a first copy still means re-send (only a re-sent copy counts as stored)', async () => {
   const data = testData(4000);
-  const outcome = await transfer(data, { nakBlocks: [2], nakDuplicates: true, eot: 'particle' }, { nakOnDuplicate: true });
+  const outcome = await transfer(data, { nakBlocks: [2], nakDuplicates: true, eot: 'particle' }, { dialect: { nakOnDuplicate: true } });
   assertDelivered(outcome, data);
   assert.ok(outcome.receiver.events.includes('scripted-nak 2'));
 });

@@ -31,9 +31,8 @@ export const FINAL_ACK_TIMEOUT_MS = 30_000;
 export const SILENT_HEADER_ACK_TIMEOUT_MS = 5_000;
 
 const PARTICLE_DIALECT: SenderOptions = {
-  nakOnDuplicate: true,
   // The receiver sends its first C only after a 5 s byte timeout: after the prompt, go at once.
-  silentStart: true,
+  dialect: { nakOnDuplicate: true, silentStart: true, confirmsCompletion: confirmsDownload },
   startTimeoutMs: 0,
   headerAckTimeoutMs: HEADER_ACK_TIMEOUT_MS,
   // A device that answers nothing for 3 × 35 s is not coming back; without this a frozen
@@ -42,7 +41,6 @@ const PARTICLE_DIALECT: SenderOptions = {
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
   // No C follows the (first, ACKed) EOT.
   eotGraceMs: 0,
-  confirmsCompletion: confirmsDownload,
 };
 
 export const particleProfile: DeviceProfile = {

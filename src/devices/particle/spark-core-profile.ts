@@ -54,14 +54,12 @@ export const sparkCoreProfile: DeviceProfile = {
 
   senderOptions(): SenderOptions {
     return {
-      silentStart: true,
+      dialect: { silentStart: true, nakOnDuplicate: true, confirmsCompletion: confirmsDownload },
       startTimeoutMs: CORE_START_WAIT_MS,
       headerAckTimeoutMs: CORE_HEADER_ACK_TIMEOUT_MS,
       // A silent header that is never ACKed means nobody is listening: do not wait minutes.
       headerRetries: 2,
-      nakOnDuplicate: true,
       eotGraceMs: 0,
-      confirmsCompletion: confirmsDownload,
     };
   },
 

@@ -1,0 +1,39 @@
+/**
+ * How a receiver departs from the standard, as far as the sender must know: the facts a
+ * device profile states about its bootloader, instead of switches inside the sender.
+ */
+export interface ReceiverDialect {
+  /**
+   * Whether the receiver sends `C` after ACKing the YMODEM header before it takes block 1.
+   * The standard (lrzsz `rb`, Particle devices) does; U-Boot's `loady` does not and waits for
+   * block 1, so waiting for that `C` would stall every load for U-Boot's own timeouts.
+   */
+  requestsAfterHeader?: boolean;
+  /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
+  silentStart?: boolean;
+  /**
+   * The receiver NAKs a duplicate (Particle/Spark), so a NAK answering a block re-sent after
+   * a lost ACK means the first copy was stored.
+   */
+  nakOnDuplicate?: boolean;
+  /**
+   * Whether the receiver's own words (complete lines since the transfer began) say it has the
+   * whole file of `bytes` bytes: "Downloaded file successfully!", U-Boot's "## Total Size".
+   * When they come but the final ACK does not (lost on the line, or the device reset first to
+   * install the image), the transfer is complete: failing it would tell the user a lie.
+   */
+  confirmsCompletion?: (deviceText: string, bytes: number) => boolean;
+  /**
+   * Whether the receiver's words show it is no longer receiving (a console's start-up banner or
+   * its end-of-load summary): blocks sent now would be typed into the console as commands, so
+   * the transfer stops at once.
+   */
+  showsReceiverEnded?: (deviceText: string) => boolean;
+}
+
+/** What a receiver that follows the standard does (lrzsz `rb`). */
+export const STANDARD_DIALECT: Required<Pick<ReceiverDialect, 'requestsAfterHeader' | 'silentStart' | 'nakOnDuplicate'>> = {
+  requestsAfterHeader: true,
+  silentStart: false,
+  nakOnDuplicate: false,
+};
