@@ -24,6 +24,7 @@ export {
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
   type BlockSource,
+  type ReceiverDialect,
   type RetryReason,
   type SenderEvent,
   type SenderOptions,
