@@ -65,6 +65,8 @@ export interface ReceiverOptions {
   maxErrors?: number;
   /** Strict only: whether `C` follows the header's ACK (the standard, `rb`); U-Boot's loady sends none. */
   requestsAfterHeader?: boolean;
+  /** Strict only: silence while a block is awaited is answered with `C` (U-Boot), not NAK (`rb`). */
+  requestsOnBlockTimeout?: boolean;
   /** Particle 0.4.2–0.4.7 and the Core's 28800 receiver: nothing is sent before the first good packet. */
   silentUntilFirstPacket?: boolean;
   /** Particle, later versions: a sender's CAN CAN is answered with ACK and CAN CAN, not ACK alone. */

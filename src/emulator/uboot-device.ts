@@ -16,6 +16,11 @@ export const UBOOT_DEFAULT_LOAD_ADDRESS = 0x81000000;
 export const UBOOT_RAM = { name: 'DRAM', start: 0x80000000, end: 0x90000000 } as const;
 /** U-Boot's xyzModem waits 2 s per character and sends `C` again each time (xyzModem_CHAR_TIMEOUT). */
 export const UBOOT_CHAR_TIMEOUT_MS = 2_000;
+/**
+ * After ACKing the header, loady sends no `C`: it waits for block 1 and asks again with `C`
+ * only after its own timeouts, ~4.25 s later (measured on U-Boot in QEMU).
+ */
+export const UBOOT_BLOCK_WAIT_MS = 4_250;
 /** xyzModem_MAX_RETRY: it gives up after 20 silent periods. */
 export const UBOOT_MAX_RETRIES = 20;
 /** Power-on until the banner (inference: SPL plus relocation, a fraction of a second). */
@@ -142,6 +147,8 @@ export class UBootDevice extends VirtualDevice {
     this.receiver = new YmodemReceiver({
       dialect: 'strict',
       requestsAfterHeader: false,
+      requestsOnBlockTimeout: true,
+      byteTimeoutMs: this.scaled(UBOOT_BLOCK_WAIT_MS),
       timeScale: this.timeScale,
       requestIntervalMs: this.scaled(UBOOT_CHAR_TIMEOUT_MS),
       maxErrors: UBOOT_MAX_RETRIES,

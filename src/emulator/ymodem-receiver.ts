@@ -310,7 +310,8 @@ export class YmodemReceiver {
     this.frame = undefined;
     if (++this.errors >= this.maxErrors) return this.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
     // Silence while waiting for a header repeats the request; anything damaged gets NAK.
-    this.send(why === 'timeout' && this.phase === 'header' ? this.requestByte() : NAK);
+    const request = why === 'timeout' && (this.phase === 'header' || this.options.requestsOnBlockTimeout);
+    this.send(request ? this.requestByte() : NAK);
   }
 
   /** Particle: a timeout, a damaged frame or a stray byte. Counted once the session has begun. */

@@ -67,7 +67,9 @@ for (const size of [1, 128, 1025, 70_000]) {
 
 test('lrzsz sb delivers to U-Boot loady at the given address', { skip: !existsSync(SB) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sf-sb-'));
-  const { device } = createVirtualDevice('uboot');
+  // sb waits for a C after the header's ACK; U-Boot sends none until its own block wait ends
+  // (4.25 s, a tenth of it here), as the real one does.
+  const { device } = createVirtualDevice('uboot', { timeScale: 0.1 });
   try {
     const data = testData(5000, 9);
     const file = join(dir, 'image.bin');
