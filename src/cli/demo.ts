@@ -10,6 +10,7 @@ import { startVirtualPort } from '../emulator/index.js';
 import type { ParticleDevice } from '../emulator/particle-device.js';
 import { formatAddress } from '../image/address.js';
 import { main } from './main.js';
+import { countBytes } from './render/format.js';
 import { terminalOutput } from './output.js';
 
 /** Device timeouts and restart delays at a fifth of the real ones, so the demo takes seconds. */
@@ -56,7 +57,7 @@ function describeOutcome(photon: ParticleDevice): { text: string; installedIntac
   if (record === undefined) return { text: 'The virtual Photon received nothing.', installedIntact: false };
   if (record.status !== 'accepted') return { text: `The virtual Photon did not take it: ${record.reason ?? record.status}.`, installedIntact: false };
   const lines = ['What the virtual Photon did:'];
-  lines.push(`  received ${record.name}, ${record.size} bytes, into its OTA area at ${formatAddress(record.address!)}`);
+  lines.push(`  received ${record.name}, ${countBytes(record.size ?? 0)}, into its OTA area at ${formatAddress(record.address!)}`);
   if (record.installedAt === undefined) {
     lines.push(`  did not install it: ${record.notInstalled ?? 'no reason given'}`);
     return { text: lines.join('\n'), installedIntact: false };

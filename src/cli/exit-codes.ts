@@ -20,9 +20,11 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failed; // TransferError, DisconnectedError, and anything unexpected
 }
 
-export const EXIT_CODES_HELP = `Exit codes:
-  0    flashed, and the device acknowledged the end of the transfer
-  1    the transfer failed, or the device refused or aborted it
-  2    bad usage or invalid input (found before the device was touched)
-  3    the port could not be opened
-  130  interrupted (the device was told to discard the transfer)`;
+/** For --help: each exit code and what it means. */
+export const EXIT_CODE_MEANINGS: readonly (readonly [string, string])[] = [
+  ['0', 'flashed, and the device acknowledged the end of the transfer'],
+  ['1', 'the transfer failed, or the device refused or aborted it'],
+  ['2', 'bad usage or invalid input (found before the device was touched)'],
+  ['3', 'the port could not be opened'],
+  ['130', 'interrupted (the device was told to discard the transfer)'],
+];

@@ -3,67 +3,88 @@
  * sentence on failure and returns the exit code. The only module that reads argv or env,
  * writes to the terminal, or decides the exit code. Heavy modules load inside handlers.
  */
+import type { CommandModule } from 'yargs';
 import { InputError, SerialFlashError } from '../errors.js';
 import { emulateCommand } from './commands/emulate.js';
 import { flashCommand } from './commands/flash.js';
 import { infoCommand } from './commands/info.js';
 import { listCommand } from './commands/list.js';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
 import { loadYargs } from './yargs-lite.js';
-import { usageSentence } from './usage-message.js';
+import { attributeToOrigin, refuseEmptyValues, usageSentence } from './usage-message.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
-import { dropForeignSettings, ENV_PREFIX, loadConfig, SETTINGS_HELP } from './settings.js';
+import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, SettingOrigins } from './settings.js';
+import { helpWidth } from './help.js';
+import { COMPLETION_HELP, COMPLETION_INSTALL, COMPLETION_KEY, completionsFor } from './completion.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
   const yargs = await loadYargs();
   let exitCode: number = EXIT.ok;
   const report = new RunReport(output, argv);
-  const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv };
+  let config: ConfigFile = { values: {}, sources: [], origins: {} };
+  try {
+    config = loadConfig(context.cwd ?? process.cwd());
+  } catch (error) {
+    return failed(error, argv, output, report);
+  }
+  const origins = new SettingOrigins(argv, config, context.env ?? process.env);
+  const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv, origins };
+  const commands = [flashCommand(cli), listCommand(cli), infoCommand(cli), emulateCommand(cli)] as CommandModule<object, never>[];
   const parser = yargs(argv)
     .scriptName('serial-flash')
     .usage('$0 [PORT] FILE [options]\n\nFlash FILE to a device over a serial line with YMODEM.')
-    .command(flashCommand(cli))
-    .command(listCommand(cli))
-    .command(infoCommand(cli))
-    .command(emulateCommand(cli))
+    .command(commands)
     .completion('completion', 'print a shell completion script (bash/zsh)')
     .options(REPORT_OPTIONS)
     .env(ENV_PREFIX)
     .middleware(dropForeignSettings(argv), true)
+    .middleware(refuseEmptyValues(argv), true)
     .middleware((args) => report.configure(args), true)
     .strict()
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(100, output.columns ?? 100))
-    .epilogue(`${EXIT_CODES_HELP}\n\n${SETTINGS_HELP}`)
+    .wrap(helpWidth(output))
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
-      throw new InputError('USAGE', `${usageSentence(message)} (see serial-flash --help).`);
+      throw new InputError('USAGE', `${usageSentence(message, origins)} (see serial-flash --help).`);
     });
-  if (argv[0] === 'completion' && argv.length === 1) {
+  if (argv[0] === COMPLETION_KEY) {
+    output.stdout.write((await completionsFor(argv.slice(1), commands)).map((word) => `${word}\n`).join(''));
+    return EXIT.ok;
+  }
+  if (argv[0] === 'completion') {
     // yargs would print the script and then go on to run the default command (exitProcess is off).
-    parser.showCompletionScript();
+    if (argv.includes('--help') || argv.includes('-h')) output.stdout.write(`${COMPLETION_HELP}\n`);
+    else if (argv.length === 1) parser.showCompletionScript();
+    else return failed(new InputError('USAGE', `completion takes no arguments; install it with ${COMPLETION_INSTALL}.`), argv, output, report);
     return EXIT.ok;
   }
   try {
-    await parser.config(loadConfig(context.cwd ?? process.cwd()).values).parseAsync();
+    await parser.config(config.values).parseAsync();
   } catch (error) {
-    const message = describeError(error, argv.includes('--verbose') || argv.includes('-v'));
-    output.error(message);
-    report.fail(error, exitCodeFor(error), message);
-    return exitCodeFor(error);
+    return failed(attributeToOrigin(error, origins), argv, output, report);
   } finally {
     report.close();
   }
   return exitCode;
 }
 
+/** One sentence on stderr (and the result line and log entry), and the exit code. */
+function failed(error: unknown, argv: readonly string[], output: Output, report: RunReport): number {
+  const message = describeError(error, argv.includes('--verbose') || argv.includes('-v'));
+  output.error(message);
+  report.fail(error, exitCodeFor(error), message);
+  report.close();
+  return exitCodeFor(error);
+}
+
 function describeError(error: unknown, verbose: boolean): string {
   if (error instanceof SerialFlashError) {
-    if (!verbose) return error.message;
+    // A usage mistake is the whole story; its code and empty context only add noise.
+    if (!verbose || error.code === 'USAGE') return error.message;
     const context = JSON.stringify(error.context, (_key, value) => (typeof value === 'bigint' ? String(value) : value));
     return `${error.message}\n  code: ${error.code}\n  context: ${context}`;
   }

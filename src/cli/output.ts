@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { colorEnabled } from './color.js';
 import type { RunReport } from './report.js';
+import type { SettingOrigins } from './settings.js';
 
 export interface Output {
   stdout: Writable & { isTTY?: boolean };
@@ -38,6 +39,8 @@ export interface CliContext {
   binding?: BindingInterface;
   /** Where the config file search starts (default: the current directory). */
   cwd?: string;
+  /** The environment SERIAL_FLASH_* settings are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What every command gets. */
@@ -49,4 +52,6 @@ export interface Cli {
   report: RunReport;
   /** The arguments as typed, to tell a typed option from one set by the environment or a config file. */
   argv: readonly string[];
+  /** Where each setting came from (typed, SERIAL_FLASH_*, a config file), for messages. */
+  origins: SettingOrigins;
 }

@@ -22,6 +22,8 @@ export interface ConfigFile {
   values: Record<string, unknown>;
   /** The files the values came from, nearest last. */
   sources: string[];
+  /** For each key of `values`, where it was read: ".serial-flashrc in /path" or "package.json in /path". */
+  origins: Record<string, string>;
 }
 
 export function loadConfig(cwd: string): ConfigFile {
@@ -29,10 +31,51 @@ export function loadConfig(cwd: string): ConfigFile {
   const pkg = findUpward(cwd, 'package.json');
   const fromPackage = pkg ? readObject(pkg, (parsed) => (parsed as Record<string, unknown>)[PACKAGE_KEY]) : undefined;
   const fromRc = rc ? readObject(rc, (parsed) => parsed) : undefined;
+  const origins: Record<string, string> = {};
+  for (const key of Object.keys(fromPackage ?? {})) origins[key] = `package.json in ${dirname(pkg!)} ("${PACKAGE_KEY}")`;
+  for (const key of Object.keys(fromRc ?? {})) origins[key] = `${RC_FILE} in ${dirname(rc!)}`;
   return {
     values: { ...fromPackage, ...fromRc },
     sources: [fromPackage && `${pkg} ("${PACKAGE_KEY}")`, fromRc && rc].filter((s): s is string => Boolean(s)),
+    origins,
   };
+}
+
+/**
+ * Where each setting came from, in the words a message should use: `--target` when typed,
+ * `SERIAL_FLASH_TARGET=esp32` from the environment, `.serial-flashrc in /path: target` from a
+ * file. A value reported as a flag the user never typed sends them looking in the wrong place.
+ */
+export class SettingOrigins {
+  constructor(
+    private readonly argv: readonly string[],
+    private readonly config: Pick<ConfigFile, 'values' | 'origins'>,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** `name` in kebab case (`block-size`); undefined when the built-in default applies. */
+  of(name: string, aliases: readonly string[] = []): string | undefined {
+    if (onCommandLine(this.argv, name, aliases)) return `--${name}`;
+    const variable = envName(name);
+    if (this.env[variable] !== undefined) return `${variable}=${this.env[variable]}`;
+    const key = [name, camel(name)].find((k) => k in this.config.values);
+    if (key !== undefined) return `${this.config.origins[key] ?? 'the config file'}: ${key}`;
+    return undefined;
+  }
+
+  /** Whether a setting came from the environment or a config file rather than the command line. */
+  fromOutside(name: string, aliases: readonly string[] = []): boolean {
+    const origin = this.of(name, aliases);
+    return origin !== undefined && !origin.startsWith('--');
+  }
+}
+
+export function envName(name: string): string {
+  return `${ENV_PREFIX}_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 }
 
 function findUpward(start: string, name: string): string | undefined {

@@ -41,8 +41,17 @@ interface ConsoleTargetSpec {
   dialect?: ReceiverDialect;
 }
 
-/** Fills `{address}`, `{size}` and `{name}` in a trigger command. */
+const PLACEHOLDERS = ['{address}', '{size}', '{name}'];
+
+/** Fills `{address}`, `{size}` and `{name}` in a trigger command; any other `{word}` is a typo. */
 export function fillCommand(template: string, address: number | undefined, image: FirmwareFile): string {
+  const unknown = [...template.matchAll(/\{[^{}\s]*\}/g)].map((match) => match[0]).filter((word) => !PLACEHOLDERS.includes(word));
+  if (unknown.length > 0) {
+    throw new InputError(
+      'TRIGGER_PLACEHOLDER_UNKNOWN',
+      `The trigger "${template}" uses ${unknown.join(', ')}, which serial-flash does not fill in; the placeholders are ${PLACEHOLDERS.join(', ')}.`,
+    );
+  }
   if (template.includes('{address}') && address === undefined) {
     throw new InputError('ADDRESS_REQUIRED', `The trigger "${template}" uses {address}; give one with --address, e.g. --address 0x08004000.`);
   }

@@ -39,14 +39,17 @@ export async function describePort(path: string, binding?: BindingInterface): Pr
   return target === undefined ? undefined : ports.find((port) => port.path === target);
 }
 
-/** The single recognised device ready for serial flashing, or an error listing what there is. */
-export async function findOnlyDevice(binding?: BindingInterface): Promise<DiscoveredPort> {
+/**
+ * The single recognised device ready for serial flashing, or an error listing what there is.
+ * `example`: the command the message shows with the port named (the one being run).
+ */
+export async function findOnlyDevice(binding?: BindingInterface, example = 'serial-flash /dev/ttyACM0 firmware.bin'): Promise<DiscoveredPort> {
   const ports = await listDevices(binding);
   const candidates = readyForSerial(ports);
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length === 0) {
     const others = ports.map((p) => p.path).join(', ');
-    throw noDeviceError(ports, `name the port, e.g. serial-flash /dev/ttyACM0 firmware.bin${others ? ` (ports: ${others})` : ''}`);
+    throw noDeviceError(ports, `name the port, e.g. ${example}${others ? ` (ports: ${others})` : ''}`);
   }
   const list = candidates.map((p) => `${p.path} (${p.device!.platform.name})`).join(', ');
   throw new PortError('SEVERAL_DEVICES', `Several devices are connected: ${list}; name the one to flash.`);

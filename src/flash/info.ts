@@ -23,7 +23,7 @@ export interface DeviceInfo extends DeviceIdentity {
 }
 
 export async function deviceInfo(options: InfoOptions): Promise<DeviceInfo> {
-  const port = options.port ?? (await findOnlyDevice(options.binding)).path;
+  const port = options.port ?? (await findOnlyDevice(options.binding, 'serial-flash info /dev/ttyACM0')).path;
   const described = await describePort(port, options.binding);
   const device = recognise(described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined);
   const sessionOptions = {

@@ -4,11 +4,14 @@
  * Ends on Ctrl-C or, with --once, after one transfer; then prints one summary line (or, with
  * --json, the result line). --trace and --log record every byte on the device's port.
  */
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { PROFILE_NAMES, type ProfileName } from '../../emulator/profile-names.js';
 import { deviceOptionsFrom, FIRMWARE_GENERATIONS, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
+import { type Example, formatExamples, helpWidth } from '../help.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Cli } from '../output.js';
 
@@ -19,6 +22,12 @@ const DEFAULT_LISTEN = 'tcp://127.0.0.1:0';
  * reads the closing texts; a Particle device announces its restart 1.1 s later and resets.
  */
 export const ONCE_LINGER_MS = 5_000;
+
+const EMULATE_EXAMPLES: readonly Example[] = [
+  ['serial-flash emulate --listening --listen tcp://127.0.0.1:2000', 'a Photon in listening mode on TCP port 2000, to flash at tcp://127.0.0.1:2000'],
+  ['serial-flash emulate -p ymodem --once --image out.bin', 'receive one file like rb and keep it'],
+  ['serial-flash emulate -p uboot --pty', 'a U-Boot console on a pseudo-terminal'],
+];
 
 interface EmulateCommandArgs extends EmulateArgs {
   listen?: string;
@@ -54,9 +63,7 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
         .option('write-ms', { type: 'number', describe: 'duration of writing one block' })
         .option('time-scale', { type: 'number', describe: 'multiply the device timings (0.1: ten times faster)' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every line the device prints' })
-        .example('$0 emulate --listening --listen tcp://127.0.0.1:2000', 'a Photon in listening mode; flash it with: serial-flash tcp://127.0.0.1:2000 user.bin')
-        .example('$0 emulate -p ymodem --once --image out.bin', 'receive one file like rb and keep it')
-        .example('$0 emulate -p uboot --pty', 'a U-Boot console on a pseudo-terminal') as unknown as Argv<EmulateCommandArgs>,
+        .epilogue(formatExamples(EMULATE_EXAMPLES, helpWidth(output))) as unknown as Argv<EmulateCommandArgs>,
     handler: async (args) => setExitCode(await runEmulate(args, output, report)),
   };
 }
@@ -66,6 +73,7 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
   const deviceOptions = deviceOptionsFrom(args);
   const listen = parseListenUrl(args.listen ?? DEFAULT_LISTEN);
   if (args.image === '') throw new InputError('USAGE', '--image needs a file name, e.g. --image out.bin.');
+  if (args.image !== undefined) checkWritable(args.image);
   const [{ createVirtualDevice }, { TcpHost }, { servePty }, { tapWire }, summaryModule, render, { EmulationView }] = await Promise.all([
     import('../../emulator/index.js'),
     import('../../emulator/tcp-host.js'),
@@ -144,6 +152,24 @@ function untilDone(
     device.once('transfer-complete', verdict);
     device.once('transfer-failed', verdict);
   });
+}
+
+/** --image is written after a transfer; a path that cannot be written must fail now, not then. */
+function checkWritable(path: string): void {
+  const refuse = (why: string) => {
+    throw new InputError('IMAGE_PATH', `Cannot write the image to ${path} (${why}); choose another path for --image.`, { path });
+  };
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) refuse('it is a directory');
+  const folder = dirname(resolve(path));
+  const parent = statSync(folder, { throwIfNoEntry: false });
+  if (!parent) refuse(`the folder ${folder} does not exist`);
+  if (!parent!.isDirectory()) refuse(`${folder} is not a folder`);
+  try {
+    accessSync(existing ? path : folder, fsConstants.W_OK);
+  } catch {
+    refuse('permission denied');
+  }
 }
 
 function capitalize(text: string): string {

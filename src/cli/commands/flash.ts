@@ -2,15 +2,25 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CancelledError, InputError } from '../../errors.js';
 import type { BlockSize } from '../../protocol/blocks.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { statSync } from 'node:fs';
+import { EXIT, EXIT_CODE_MEANINGS, exitCodeFor } from '../exit-codes.js';
+import { type Example, formatDefinitions, formatExamples, helpWidth } from '../help.js';
 import type { Cli } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
-import { onCommandLine } from '../settings.js';
+import { onCommandLine, SETTINGS_HELP } from '../settings.js';
 
 /** `--wait` alone: long enough for a USB device to reset and re-enumerate, even on a slow hub. */
 const DEFAULT_WAIT_SECONDS = 30;
 export const TARGETS = ['auto', 'particle', 'spark-core', 'ymodem', 'uboot'] as const;
+
+const FLASH_EXAMPLES: readonly Example[] = [
+  ['serial-flash /dev/ttyACM0 firmware.bin', 'flash a Particle device or Spark Core (listening mode is entered for you)'],
+  ['serial-flash firmware.bin', 'the same, when exactly one device is connected'],
+  ['serial-flash firmware.bin --all', 'flash every connected device at once, then show a table'],
+  ['serial-flash /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
+  ['serial-flash /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000'],
+];
 
 export interface FlashArgs {
   PORT?: string;
@@ -55,11 +65,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
-        .example('$0 /dev/ttyACM0 firmware.bin', 'flash a Particle device or Spark Core (listening mode is entered for you)')
-        .example('$0 firmware.bin', 'the same, when exactly one device is connected')
-        .example('$0 firmware.bin --all', 'flash every connected device at once, then show a table')
-        .example('$0 /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)')
-        .example('$0 /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000') as unknown as Argv<FlashArgs>,
+        .epilogue(`${formatExamples(FLASH_EXAMPLES, helpWidth(cli.output))}\n\n${formatDefinitions('Exit codes:', EXIT_CODE_MEANINGS, helpWidth(cli.output))}\n\n${SETTINGS_HELP}`) as unknown as Argv<FlashArgs>,
     handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
       cli.setExitCode(await runFlash(args, cli));
     },
@@ -67,7 +73,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
 }
 
 async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
-  const { file, ports } = await choosePorts(args, cli);
+  const { file, ports, portTyped } = await choosePorts(args, cli);
   const options = {
     file,
     target: args.target,
@@ -90,7 +96,11 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
   }
   const [{ flash }, { FlashView }] = await Promise.all([import('../../flash/flash.js'), import('../render/flash-view.js')]);
   const requested = { port: ports[0], target: args.target, address: options.address };
-  const view = new FlashView(cli.report, { quiet: args.quiet, verbose: args.verbose, requested });
+  const origins = {
+    port: portTyped ? undefined : cli.origins.of('port', ['p']),
+    target: cli.origins.fromOutside('target', ['t']) ? cli.origins.of('target', ['t']) : undefined,
+  };
+  const view = new FlashView(cli.report, { quiet: args.quiet, verbose: args.verbose, requested, origins });
   await view.prepare();
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, () => {
@@ -115,19 +125,44 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
  * FILE is the last positional; a first one is the port. `--port` adds ports; from the
  * environment or a config file it applies only when no port was typed.
  */
-async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ file: string; ports: string[] }> {
+async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ file: string; ports: string[]; portTyped: boolean }> {
   const positionals = [args.PORT, args.FILE].filter((value): value is string => value !== undefined);
   const file = positionals.at(-1);
   if (file === undefined) {
     throw new InputError('USAGE', 'Name the firmware file to flash, e.g. serial-flash /dev/ttyACM0 firmware.bin (see serial-flash --help).');
   }
   const named = positionals.length === 2 ? [positionals[0]!] : [];
+  refuseMisplacedPort(file, named[0]);
   const typed = onCommandLine(argv, 'port', ['p']);
   const optionPorts = [args.port ?? []].flat().flatMap((value) => String(value).split(',')).map((port) => port.trim()).filter(Boolean);
   if (args.all) {
     if (named.length > 0 || typed) throw new InputError('USAGE', '--all flashes every recognised device; leave out the ports, or leave out --all.');
     const { findAllDevices } = await import('../../flash/discover.js');
-    return { file, ports: (await findAllDevices(binding)).map((device) => device.path) };
+    return { file, ports: (await findAllDevices(binding)).map((device) => device.path), portTyped: false };
   }
-  return { file, ports: named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts };
+  return { file, ports: named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts, portTyped: named.length > 0 || typed };
+}
+
+/**
+ * The two mistakes that otherwise end in a confusing file error: the port and the file
+ * swapped, and the port given without a file.
+ */
+function refuseMisplacedPort(file: string, port: string | undefined): void {
+  if (!looksLikePort(file)) return;
+  if (port !== undefined && isRegularFile(port)) {
+    throw new InputError('USAGE', `${file} is a port and ${port} a file: did you mean serial-flash ${file} ${port}?`);
+  }
+  if (port === undefined) {
+    throw new InputError('USAGE', `Name the firmware file to flash to ${file}, e.g. serial-flash ${file} firmware.bin.`);
+  }
+}
+
+/** A device path, a COM port or a URL, as opposed to a firmware file (which may not exist yet). */
+function looksLikePort(name: string): boolean {
+  if (/^(\/dev\/|COM\d+$|[a-z][a-z0-9+.-]*:\/\/)/i.test(name)) return !isRegularFile(name);
+  return statSync(name, { throwIfNoEntry: false })?.isCharacterDevice() ?? false;
+}
+
+function isRegularFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }

@@ -1,14 +1,21 @@
 /** `serial-flash list`: the serial ports, with the devices we recognise. */
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-codes.js';
 import type { Cli } from '../output.js';
 import { formatTable } from '../render/format.js';
 
-export function listCommand({ setExitCode, binding, report }: Cli): CommandModule<object, object> {
+export function listCommand({ setExitCode, binding, report }: Cli): CommandModule<object, { verbose: boolean }> {
   return {
     command: 'list',
     describe: 'list serial ports and the Spark/Particle devices on them',
-    handler: async () => {
+    builder: (yargs: Argv) =>
+      yargs.option('verbose', {
+        alias: 'v',
+        type: 'boolean',
+        default: false,
+        describe: "also show each port's manufacturer and USB serial number",
+      }) as unknown as Argv<{ verbose: boolean }>,
+    handler: async (args) => {
       const { listDevices } = await import('../../flash/discover.js');
       const ports = await listDevices(binding);
       for (const port of ports) {
@@ -19,14 +26,15 @@ export function listCommand({ setExitCode, binding, report }: Cli): CommandModul
       if (ports.length === 0) {
         report.human('No serial ports found. Is the device plugged in (and not in DFU mode)?');
       } else {
+        // Manufacturer and serial number are long; without --verbose the rows fit 80 columns.
+        const details = args.verbose ? ['MANUFACTURER', 'SERIAL'] : [];
         const rows = ports.map((p) => [
           p.path,
           p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : '-',
-          p.manufacturer ?? '-',
-          p.serialNumber ?? '-',
           p.device ? (p.device.mode === 'dfu' ? `${p.device.platform.name} in DFU mode — reset it` : p.device.platform.name) : '',
+          ...(args.verbose ? [p.manufacturer ?? '-', p.serialNumber ?? '-'] : []),
         ]);
-        report.human(formatTable([['PORT', 'USB ID', 'MANUFACTURER', 'SERIAL', 'DEVICE'], ...rows]));
+        report.human(formatTable([['PORT', 'USB ID', 'DEVICE', ...details], ...rows]));
       }
       setExitCode(EXIT.ok);
     },

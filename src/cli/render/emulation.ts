@@ -5,6 +5,7 @@ import { SparkCoreDevice } from '../../emulator/spark-core-device.js';
 import type { TcpHost } from '../../emulator/tcp-host.js';
 import type { VirtualDevice } from '../../emulator/virtual-device.js';
 import { formatAddress } from '../../image/address.js';
+import { countBytes } from './format.js';
 
 /** One line naming the device: what it is, its firmware, its state. */
 export function describeDevice(device: VirtualDevice): string {
@@ -47,7 +48,7 @@ export function followActivity(device: VirtualDevice, host: TcpHost, out: Activi
     out.event('mode', { mode });
   });
   device.on('transfer-start', ({ name, size }) => {
-    out.line(`· receiving ${name}, ${size} bytes`);
+    out.line(`· receiving ${name}, ${countBytes(size)}`);
     out.event('transfer-start', { name, size });
   });
   for (const verdict of ['transfer-complete', 'transfer-failed'] as const) {
@@ -79,7 +80,7 @@ export function followActivity(device: VirtualDevice, host: TcpHost, out: Activi
 export function transferLine(summary: EmulationSummary, imagePath?: string): string {
   if (summary.status === 'none') return 'no transfer: nothing was received';
   const facts: string[] = [];
-  if (summary.size !== undefined) facts.push(`${summary.size} bytes${summary.address !== undefined ? ` at ${formatAddress(summary.address)}` : ''}`);
+  if (summary.size !== undefined) facts.push(`${countBytes(summary.size)}${summary.address !== undefined ? ` at ${formatAddress(summary.address)}` : ''}`);
   if (summary.installedAt !== undefined) facts.push(`installed at ${formatAddress(summary.installedAt)}`);
   if (summary.notInstalled !== undefined) facts.push(`not installed: ${summary.notInstalled}`);
   if (summary.sha256 !== undefined) facts.push(`sha256 ${summary.sha256}`);

@@ -14,6 +14,8 @@ export interface FlashViewOptions {
   verbose: boolean;
   /** What was asked for, for the JSON result when the flash fails before its plan is made. */
   requested?: { port?: string; target?: string; address?: number };
+  /** Where the port and target came from when not typed ("SERIAL_FLASH_PORT=…", ".serial-flashrc in /path: target"). */
+  origins?: { port?: string; target?: string };
 }
 
 export class FlashView {
@@ -24,7 +26,7 @@ export class FlashView {
 
   constructor(
     private readonly report: RunReport,
-    options: FlashViewOptions,
+    private readonly options: FlashViewOptions,
   ) {
     this.terminal = new HumanRenderer({
       out: report.humanOut,
@@ -48,6 +50,7 @@ export class FlashView {
       if (this.report.tracing) this.json?.onEvent(event);
       return;
     }
+    if (event.type === 'plan') event = { type: 'plan', plan: this.withOrigins(event.plan) };
     this.terminal.onEvent(event);
     this.log?.onEvent(event);
     this.json?.onEvent(event);
@@ -61,6 +64,7 @@ export class FlashView {
   }
 
   dryRun(plan: FlashPlan): void {
+    plan = this.withOrigins(plan);
     this.terminal.dryRun(plan);
     this.log?.dryRun(plan);
     this.json?.dryRun(plan);
@@ -75,6 +79,16 @@ export class FlashView {
 
   stop(): void {
     this.terminal.stop();
+  }
+
+  /** The library says "as given" and "--target"; name the environment variable or file instead. */
+  private withOrigins(plan: FlashPlan): FlashPlan {
+    const { port, target } = this.options.origins ?? {};
+    return {
+      ...plan,
+      ...(port ? { portReason: `from ${port}` } : {}),
+      ...(target && plan.targetReason === '--target' ? { targetReason: `from ${target}` } : {}),
+    };
   }
 
   private flushTrace(): void {

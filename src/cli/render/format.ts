@@ -6,6 +6,11 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 }
 
+/** "1 byte", "4004 bytes". */
+export function countBytes(count: number): string {
+  return `${count} byte${count === 1 ? '' : 's'}`;
+}
+
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }

@@ -7,7 +7,7 @@ import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
 import { type Style, paint } from '../color.js';
-import { formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
+import { countBytes, formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
 
 export interface HumanRendererOptions {
   out: Writable & { isTTY?: boolean };
@@ -71,7 +71,7 @@ export class HumanRenderer {
     const rate = result.seconds > 0 ? `, ${formatRate(result.bytes / result.seconds)}` : '';
     const retries = result.retries ? `, ${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}` : '';
     this.line(
-      `${this.paint('green', '✔')} Flashed ${result.bytes} bytes to ${result.port}${at} (${result.target}) in ${formatSeconds(result.seconds)}${rate}${retries}.`,
+      `${this.paint('green', '✔')} Flashed ${countBytes(result.bytes)} to ${result.port}${at} (${result.target}) in ${formatSeconds(result.seconds)}${rate}${retries}.`,
     );
     if (result.deviceSummary && !this.options.quiet) this.line(`  device: ${result.deviceSummary}`);
   }
@@ -140,7 +140,7 @@ export function describePlan(plan: FlashPlan): string {
   const lines = [
     `Port:    ${plan.port} (${plan.portReason})${plan.baudRate ? `, ${plan.baudRate} baud` : ''}`,
     `Target:  ${plan.target}${plan.device ? ` — ${plan.device}` : ''} (${plan.targetReason})`,
-    `File:    ${plan.file}, ${plan.bytes} bytes${plan.image ? ` — ${plan.image}` : ''}`,
+    `File:    ${plan.file}, ${countBytes(plan.bytes)}${plan.image ? ` — ${plan.image}` : ''}`,
     `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}`,
     `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes`,
     `Entry:   ${plan.entry}`,

@@ -9,7 +9,7 @@ import type { DeviceOutcome, FlashManyResult } from '../../flash/flash-many.js';
 import { formatAddress } from '../../image/address.js';
 import { paint } from '../color.js';
 import type { RunReport } from '../report.js';
-import { formatBytes, formatSeconds, formatTable, plainProgress } from './format.js';
+import { countBytes, formatBytes, formatSeconds, formatTable, plainProgress } from './format.js';
 import { HumanRenderer } from './human.js';
 import { FlashJsonRenderer } from './flash-json.js';
 import { errorFields } from './json.js';
@@ -184,5 +184,5 @@ function describeVerdict(outcome: DeviceOutcome, exitCode: number): string {
   if (!outcome.ok) return `failed (exit ${exitCode}): ${outcome.error.message}`;
   if ('dryRun' in outcome.outcome) return 'dry run: all checks passed; nothing was sent';
   const { bytes, address } = outcome.outcome;
-  return `flashed ${bytes} bytes${address !== undefined ? ` at ${formatAddress(address)}` : ''} in ${formatSeconds(outcome.seconds)}`;
+  return `flashed ${countBytes(bytes)}${address !== undefined ? ` at ${formatAddress(address)}` : ''} in ${formatSeconds(outcome.seconds)}`;
 }

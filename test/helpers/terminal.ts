@@ -1,0 +1,82 @@
+/**
+ * The CLI on a real terminal of a chosen size: a tmux session (its own server, so runs never
+ * share one), read back as the rows a person would see — after the cursor moves, line
+ * clearing and wrapping the terminal did. Tests skip with an install hint without tmux.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { BIN } from './cli.js';
+import { skipUnless } from './system-tools.js';
+
+export const TMUX = { name: 'tmux', apt: 'tmux' };
+export const skipWithoutTmux = (): string | false => skipUnless(TMUX);
+
+export interface Terminal {
+  /** The visible rows, trailing spaces removed. */
+  screen(): string[];
+  /** Keys as tmux names them: 'C-c', 'Enter', or literal text. */
+  keys(...keys: string[]): void;
+  /** Resolves with the screen once `pattern` matches it (polling; rejects after timeoutMs). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string[]>;
+  /** Resolves with the exit code once the command has ended. */
+  exited(timeoutMs?: number): Promise<number>;
+  close(): void;
+}
+
+const POLL_MS = 50;
+
+/** Runs `serial-flash ARGS` in a `columns`×`rows` terminal; the pane stays after it exits. */
+export function openTerminal(args: readonly string[], options: { columns: number; rows?: number; env?: Record<string, string>; cwd?: string }): Terminal {
+  const server = `serial-flash-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmux = (...tmuxArgs: string[]) => execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...tmuxArgs], { encoding: 'utf8' });
+  const env = { NO_COLOR: '1', ...options.env };
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  tmux(
+    'new-session', '-d', '-x', String(options.columns), '-y', String(options.rows ?? 40),
+    ...(options.cwd ? ['-c', options.cwd] : []),
+    ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+    // remain-on-exit keeps the pane (and its last screen) once the command ends.
+    `tmux -L ${server} set-option -p remain-on-exit on; exec ${command}`,
+  );
+  // tmux adds a "Pane is dead" row once the command has ended.
+  const screen = () =>
+    tmux('capture-pane', '-p')
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((row) => row.trimEnd())
+      .filter((row) => !row.startsWith('Pane is dead'));
+  const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; the screen:\n${screen().join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
+  return {
+    screen,
+    keys: (...keys) => void tmux('send-keys', ...keys),
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      poll(() => {
+        const rows = screen();
+        return pattern.test(rows.join('\n')) ? rows : undefined;
+      }, timeoutMs, `no ${pattern}`),
+    exited: (timeoutMs = 60_000) =>
+      poll(() => {
+        const [dead, status] = tmux('display-message', '-p', '#{pane_dead} #{pane_dead_status}').trim().split(' ');
+        return dead === '1' && status !== undefined && status !== '' ? Number(status) : undefined;
+      }, timeoutMs, 'the command did not end'),
+    close: () => {
+      try {
+        tmux('kill-server');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+function shellQuote(word: string): string {
+  return /^[\w./:=@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
