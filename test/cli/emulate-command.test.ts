@@ -148,7 +148,7 @@ for (const size of [1, 1025, 70_001]) {
     assert.equal(socatCode, 0, 'sb reported success');
     const { code, stdout } = await emulator.exited;
     assert.equal(code, 0);
-    assert.equal(stdout, `accepted payload-${size}.bin: ${size} byte${size === 1 ? "" : "s"}, sha256 ${sha256(data)}, written to ${out}\n`);
+    assert.equal(stdout, `accepted payload-${size}.bin: ${size} byte${size === 1 ? '' : 's'}, sha256 ${sha256(data)}, written to ${out}\n`);
     assert.ok(readFileSync(out).equals(data), 'out.bin is identical to the file sb sent');
   });
 }
