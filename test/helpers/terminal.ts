@@ -24,6 +24,7 @@ export interface Terminal {
 }
 
 const POLL_MS = 50;
+const EXIT_MARK = '[serial-flash exited ';
 
 /** Runs `serial-flash ARGS` in a `columns`×`rows` terminal; the pane stays after it exits. */
 export function openTerminal(args: readonly string[], options: { columns: number; rows?: number; env?: Record<string, string>; cwd?: string }): Terminal {
@@ -35,16 +36,16 @@ export function openTerminal(args: readonly string[], options: { columns: number
     'new-session', '-d', '-x', String(options.columns), '-y', String(options.rows ?? 40),
     ...(options.cwd ? ['-c', options.cwd] : []),
     ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
-    // remain-on-exit keeps the pane (and its last screen) once the command ends.
-    `tmux -L ${server} set-option -p remain-on-exit on; exec ${command}`,
+    // The shell stays after the command, so its last screen can be read, and prints the exit
+    // code on a row of its own (tmux's own record of it is not always there to read).
+    `${command}; printf '${EXIT_MARK}%d]' $?; exec sleep 3600`,
   );
-  // tmux adds a "Pane is dead" row once the command has ended.
   const screen = () =>
     tmux('capture-pane', '-p')
       .replace(/\n$/, '')
       .split('\n')
       .map((row) => row.trimEnd())
-      .filter((row) => !row.startsWith('Pane is dead'));
+      .filter((row) => !row.startsWith(EXIT_MARK));
   const poll = async <T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -64,8 +65,8 @@ export function openTerminal(args: readonly string[], options: { columns: number
       }, timeoutMs, `no ${pattern}`),
     exited: (timeoutMs = 60_000) =>
       poll(() => {
-        const [dead, status] = tmux('display-message', '-p', '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-        return dead === '1' && status !== undefined && status !== '' ? Number(status) : undefined;
+        const mark = new RegExp(`^${EXIT_MARK.replace('[', '\\[')}(\\d+)\\]`, 'm').exec(tmux('capture-pane', '-p'));
+        return mark ? Number(mark[1]) : undefined;
       }, timeoutMs, 'the command did not end'),
     close: () => {
       try {
