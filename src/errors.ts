@@ -28,7 +28,7 @@ export const ERROR_CATALOGUE = {
     DEVICE_IN_DFU: 'The port belongs to a device in DFU mode, which has no serial port.',
     NO_PORTS: 'Several devices were asked for, but no port was named.',
     PORT_REPEATED: 'The same port was named twice.',
-    IMAGE_REFUSED_MODULE_INFO: 'The image has no Particle module header.',
+    IMAGE_REFUSED_MODULE_INFO: 'The image has no module header where the device expects one.',
     IMAGE_REFUSED_PLATFORM: 'The image is built for another platform than the device.',
     IMAGE_REFUSED_ADDRESS: 'The image is linked for another address than the one requested.',
     IMAGE_REFUSED_SLOT: 'The module does not start at a slot the platform has for it.',

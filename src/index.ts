@@ -14,7 +14,8 @@ export { deviceInfo, type InfoOptions, type DeviceInfo } from './flash/info.js';
 // Finding ports and devices
 export { listDevices, findOnlyDevice, findAllDevices, type DiscoveredPort } from './flash/discover.js';
 export { listPorts, type SerialPortInfo, type ListPortsOptions } from './transport/ports.js';
-export { TARGET_NAMES, type RecognisedDevice } from './devices/registry.js';
+export { targetNames, profiles, registerProfile, type RecognisedDevice } from './devices/registry.js';
+export type { DeviceProfile } from './devices/profile.js';
 
 // The protocol, for a stream of your own
 export { openConnection, waitForPort, type OpenConnectionOptions } from './transport/open.js';

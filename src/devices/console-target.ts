@@ -8,7 +8,7 @@ import type { FirmwareFile } from '../image/firmware-file.js';
 import type { ReceiverDialect, SenderOptions } from '../protocol/ymodem-sender.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet, waitForText } from './console.js';
-import type { DeviceProfile, DeviceSession, ImageCheck, TargetName, TargetRequest } from './profile.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
 import { CLOSING_TEXT_MAX_MS, CLOSING_TEXT_QUIET_MS } from './ymodem.js';
 
 /** A prompt printed before we opened the port is lost; this long without one, we press Enter. */
@@ -27,8 +27,10 @@ const UBOOT_TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes/i;
 const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
 
 interface ConsoleTargetSpec {
-  name: TargetName;
+  name: string;
   summary: string;
+  /** Its own command starts the receiver: `--trigger` does not replace it. */
+  ignoresTrigger?: boolean;
   /** Command template; `{address}`, `{size}`, `{name}` are filled in. */
   command: (request: TargetRequest) => string;
   /** Wait for this prompt (pressing Enter if needed) before typing the command. */
@@ -65,6 +67,7 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
   return {
     name: spec.name,
     summary: spec.summary,
+    ignoresTrigger: spec.ignoresTrigger,
     assertDtr: true,
 
     async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
@@ -144,6 +147,7 @@ async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void
 export const ubootProfile = consoleTarget({
   name: 'uboot',
   summary: "U-Boot: types `loady <address>` at the prompt and reports U-Boot's `## Total Size`",
+  ignoresTrigger: true,
   command: (request) => (request.address === undefined ? 'loady' : `loady ${formatAddress(request.address)}`),
   prompt: UBOOT_PROMPT,
   summaryLine: UBOOT_TOTAL_SIZE,

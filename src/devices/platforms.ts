@@ -187,8 +187,8 @@ function parseUsbId(value: string | number): number | undefined {
 }
 
 /** "a Photon", "an Electron": for sentences. */
-export function withArticle(platform: Platform): string {
-  return /^[AEIOU]/i.test(platform.name) ? `an ${platform.name}` : `a ${platform.name}`;
+export function withArticle(device: { name: string }): string {
+  return /^[AEIOU]/i.test(device.name) ? `an ${device.name}` : `a ${device.name}`;
 }
 
 /** The STM32 boot address: the first flash word the chip reads at reset. */

@@ -1,15 +1,18 @@
 /**
- * What every target knows how to do. Orchestration (src/flash) calls these hooks in order
- * and never branches on a device name; each family's knowledge lives in its own profile.
+ * What every target knows how to do, and how it is recognised. Orchestration (src/flash) and
+ * the CLI call these hooks and read these fields, and never branch on a device name: each
+ * family's knowledge lives in its own profile, listed once in the registry. `--target`
+ * choices, `auto` detection, `list`, `info` and the help texts are derived from them.
  */
 import type { SerialFlashError } from '../errors.js';
 import type { FirmwareFile, ImageRefusal } from '../image/firmware-file.js';
 import type { SenderOptions, SendResult } from '../protocol/ymodem-sender.js';
-import type { Connection, PortCapabilities } from '../transport/connection.js';
+import type { Connection, PortCapabilities, UsbIdentity } from '../transport/connection.js';
 import type { ConsoleSession } from './console.js';
 import type { Platform } from './platforms.js';
 
-export type TargetName = 'particle' | 'spark-core' | 'ymodem' | 'uboot';
+/** How much of an image's start `claimsImage` is shown (fewer bytes for shorter images). */
+export const IMAGE_HEAD_BYTES = 1024;
 
 /** What the user asked for, as far as the device profile cares. */
 export interface TargetRequest {
@@ -36,12 +39,47 @@ export interface DeviceSession extends ConsoleSession {
   onStep(message: string): void;
 }
 
+/** A connected device a profile recognised by its port's USB identity. */
+export interface UsbMatch {
+  /** How people call it: "Photon", "Spark Core". */
+  name: string;
+  /** 'dfu': in a mode without a serial port; it must be reset before it can be flashed. */
+  mode: 'serial' | 'dfu';
+  /** Its memory map, which every target's address checks use. */
+  platform?: Platform;
+}
+
+/** Why an image is taken to be for a profile (`--target auto` with an unrecognised port). */
+export interface ImageClaim {
+  reason: string;
+  platform?: Platform;
+}
+
+/** What `serial-flash info` reports. */
+export interface DeviceIdentity {
+  deviceId?: string;
+  systemVersion?: string;
+}
+
 export interface DeviceProfile {
-  readonly name: TargetName;
+  /** The `--target` name. */
+  readonly name: string;
+  /** Other names accepted wherever a profile is named (`--target`, `emulate --profile`). */
+  readonly aliases?: readonly string[];
   /** One line for help texts and plans. */
   readonly summary: string;
+  /** What the devices it recognises are called as a group ("Spark or Particle device"), for help and messages. */
+  readonly family?: string;
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */
   readonly assertDtr: boolean;
+  /** Starts its receiver its own way even when `--trigger` is given (otherwise a trigger replaces the profile). */
+  readonly ignoresTrigger?: boolean;
+  /** One of this profile's devices, told by the port's USB identity. */
+  recognise?(usb: UsbIdentity): UsbMatch | undefined;
+  /** Claims an image by its first bytes (up to IMAGE_HEAD_BYTES), for `--target auto`. */
+  claimsImage?(head: Buffer): ImageClaim | undefined;
+  /** Asks the device who it is (`serial-flash info`), on a session opened with `assertDtr`. */
+  identify?(session: DeviceSession): Promise<DeviceIdentity>;
   /** Refusals for this image and address; run before the port is opened. */
   checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck>;
   /** How the receiver will be started, for --dry-run and --verbose. */

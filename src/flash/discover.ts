@@ -2,7 +2,8 @@
 import { realpath } from 'node:fs/promises';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { PortError } from '../errors.js';
-import { type RecognisedDevice, recognise } from '../devices/registry.js';
+import { type RecognisedDevice, recognise, recognisedFamilies } from '../devices/registry.js';
+import type { UsbIdentity } from '../transport/connection.js';
 import { listPorts, type SerialPortInfo, usbInfoFromSysfs } from '../transport/ports.js';
 
 export interface DiscoveredPort extends SerialPortInfo {
@@ -14,8 +15,13 @@ export async function listDevices(binding?: BindingInterface): Promise<Discovere
   return ports.map(withDevice);
 }
 
+/** The port's USB vendor and product ids, when it has both. */
+export function usbOf(port: SerialPortInfo | undefined): UsbIdentity | undefined {
+  return port?.vendorId && port.productId ? { vendorId: port.vendorId, productId: port.productId } : undefined;
+}
+
 function withDevice(port: SerialPortInfo): DiscoveredPort {
-  const device = recognise(port.vendorId && port.productId ? { vendorId: port.vendorId, productId: port.productId } : undefined);
+  const device = recognise(usbOf(port));
   return device ? { ...port, device } : port;
 }
 
@@ -51,7 +57,7 @@ export async function findOnlyDevice(binding?: BindingInterface, example = 'seri
     const others = ports.map((p) => p.path).join(', ');
     throw noDeviceError(ports, `name the port, e.g. ${example}${others ? ` (ports: ${others})` : ''}`);
   }
-  const list = candidates.map((p) => `${p.path} (${p.device!.platform.name})`).join(', ');
+  const list = candidates.map((p) => `${p.path} (${p.device!.name})`).join(', ');
   throw new PortError('SEVERAL_DEVICES', `Several devices are connected: ${list}; name the one to flash.`);
 }
 
@@ -70,6 +76,6 @@ function readyForSerial(ports: DiscoveredPort[]): DiscoveredPort[] {
 /** None ready: says which devices sit in DFU mode (they have no serial port), then what to do. */
 function noDeviceError(ports: DiscoveredPort[], whatToDo: string): PortError {
   const inDfu = ports.filter((port) => port.device?.mode === 'dfu');
-  const dfu = inDfu.length ? ` (${inDfu.map((p) => `${p.path}: ${p.device!.platform.name}`).join(', ')} in DFU mode: reset it)` : '';
-  return new PortError('NO_DEVICE', `No Spark or Particle device was found${dfu}; ${whatToDo}.`);
+  const dfu = inDfu.length ? ` (${inDfu.map((p) => `${p.path}: ${p.device!.name}`).join(', ')} in DFU mode: reset it)` : '';
+  return new PortError('NO_DEVICE', `No ${recognisedFamilies()} was found${dfu}; ${whatToDo}.`);
 }

@@ -5,7 +5,7 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
-import type { DeviceSession, TargetRequest } from '../devices/profile.js';
+import type { TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, InputError, refusalCode } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
@@ -13,8 +13,8 @@ import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ym
 import type { Connection } from '../transport/connection.js';
 import { transportOf, waitForPort } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
-import { describePort, findOnlyDevice } from './discover.js';
-import { withDeviceSession } from './session.js';
+import { describePort, findOnlyDevice, usbOf } from './discover.js';
+import { type SessionOptions, withDeviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
 import { validateFlashOptions } from './validate.js';
 
@@ -86,12 +86,12 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   if (port === undefined) {
     const only = await findOnlyDevice(options.binding);
     port = only.path;
-    portReason = `the only ${only.device!.platform.name} connected`;
+    portReason = `the only ${only.device!.name} connected`;
   } else if (options.waitMs) {
     await waitForPort(port, { timeoutMs: options.waitMs, signal: options.signal, binding: options.binding });
   }
   const described = await describePort(port, options.binding);
-  const usb = described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined;
+  const usb = usbOf(described);
   const choice = await chooseTarget(options.target ?? 'auto', usb, image, options.trigger);
   const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform };
   const check = await choice.profile.checkImage(image, request);
@@ -127,7 +127,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   const { profile } = choice;
   const started = performance.now();
   const timeScale = options.timeScale ?? 1;
-  const sessionOptions = {
+  const sessionOptions: SessionOptions = {
     port: plan.port,
     baudRate: options.baudRate ?? DEFAULT_BAUD_RATE,
     dtr: profile.assertDtr,
@@ -136,7 +136,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     trace: options.trace,
     timeScale,
     emit,
-    release: (session: DeviceSession) => profile.release(session),
+    release: (session) => profile.release(session),
   };
   return withDeviceSession(sessionOptions, async (session) => {
     try {

@@ -1,12 +1,11 @@
-/** Asks a Particle device or Spark Core who it is (`serial-flash info`). */
+/** Asks a device who it is (`serial-flash info`), through the profile that knows how. */
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import { type DeviceIdentity, identifyParticleDevice } from '../devices/particle/identify.js';
-import { restoreSafeRate } from '../devices/particle/listening-mode.js';
-import { recognise } from '../devices/registry.js';
-import { describePort, findOnlyDevice } from './discover.js';
+import type { DeviceIdentity } from '../devices/profile.js';
+import { profileForInfo } from '../devices/registry.js';
+import { describePort, findOnlyDevice, usbOf } from './discover.js';
 import type { FlashEvent } from './events.js';
 import { DEFAULT_BAUD_RATE } from './flash.js';
-import { withDeviceSession } from './session.js';
+import { type SessionOptions, withDeviceSession } from './session.js';
 
 export interface InfoOptions {
   port?: string;
@@ -25,17 +24,17 @@ export interface DeviceInfo extends DeviceIdentity {
 export async function deviceInfo(options: InfoOptions): Promise<DeviceInfo> {
   const port = options.port ?? (await findOnlyDevice(options.binding, 'serial-flash info /dev/ttyACM0')).path;
   const described = await describePort(port, options.binding);
-  const device = recognise(described?.vendorId && described.productId ? { vendorId: described.vendorId, productId: described.productId } : undefined);
-  const sessionOptions = {
+  const profile = profileForInfo(usbOf(described));
+  const sessionOptions: SessionOptions = {
     port,
     baudRate: DEFAULT_BAUD_RATE,
-    dtr: true,
+    dtr: profile.assertDtr,
     binding: options.binding,
     signal: options.signal,
     trace: options.trace,
     emit: options.onEvent ?? (() => undefined),
-    release: restoreSafeRate,
+    release: (session) => profile.release(session),
   };
-  const identity = await withDeviceSession(sessionOptions, identifyParticleDevice);
-  return { port, device: device?.platform.name, ...identity };
+  const identity = await withDeviceSession(sessionOptions, (session) => profile.identify!(session));
+  return { port, device: described?.device?.name, ...identity };
 }

@@ -9,7 +9,8 @@ test('a port of a given binding is described from its list, with the device reco
   binding.add('/dev/ttyACM7', { onHostData: () => undefined }, { vendorId: '2b04', productId: 'c006', manufacturer: 'Particle' });
   const described = await describePort('/dev/ttyACM7', binding);
   assert.equal(described?.vendorId, '2b04');
-  assert.equal(described?.device?.platform.name, 'Photon');
+  assert.equal(described?.device?.name, 'Photon');
+  assert.equal(described?.device?.profile.name, 'particle');
   assert.equal(await describePort('/dev/ttyACM8', binding), undefined);
 });
 

@@ -9,13 +9,18 @@ import type { Cli } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
 import { onCommandLine, SETTINGS_HELP } from '../settings.js';
+import { profiles, recognisedFamilies, targetNames } from '../../devices/registry.js';
 
 /** `--wait` alone: long enough for a USB device to reset and re-enumerate, even on a slow hub. */
 const DEFAULT_WAIT_SECONDS = 30;
-export const TARGETS = ['auto', 'particle', 'spark-core', 'ymodem', 'uboot'] as const;
 
-const FLASH_EXAMPLES: readonly Example[] = [
-  ['serial-flash /dev/ttyACM0 firmware.bin', 'flash a Particle device or Spark Core (listening mode is entered for you)'],
+/** The targets and what each is for, from the device registry. */
+function targetMeanings(): [string, string][] {
+  return [['auto', "from the port's USB id, else from the image, else plain YMODEM"], ...profiles().map((p): [string, string] => [p.name, p.summary])];
+}
+
+const flashExamples = (): readonly Example[] => [
+  ['serial-flash /dev/ttyACM0 firmware.bin', `flash a ${recognisedFamilies()} (its receiver is started for you)`],
   ['serial-flash firmware.bin', 'the same, when exactly one device is connected'],
   ['serial-flash firmware.bin --all', 'flash every connected device at once, then show a table'],
   ['serial-flash /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
@@ -48,11 +53,11 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
     describe: 'flash FILE through PORT (a serial path, COM3, or tcp://host:port)',
     builder: (yargs: Argv) =>
       yargs
-        .positional('PORT', { type: 'string', describe: 'serial port; omit it when exactly one Spark/Particle device is connected' })
+        .positional('PORT', { type: 'string', describe: `serial port; omit it when exactly one ${recognisedFamilies()} is connected` })
         .positional('FILE', { type: 'string', describe: 'firmware image (.bin)' })
         .option('port', { alias: 'p', type: 'string', describe: 'a port to flash; repeat it (or separate with commas) to flash several at once' })
-        .option('all', { type: 'boolean', default: false, describe: 'flash every recognised Spark/Particle device at once' })
-        .option('target', { alias: 't', type: 'string', choices: TARGETS, default: 'auto', describe: 'device type (auto: from the USB id, else the image)' })
+        .option('all', { type: 'boolean', default: false, describe: `flash every recognised ${recognisedFamilies()} at once` })
+        .option('target', { alias: 't', type: 'string', choices: targetNames(), default: 'auto', describe: 'device type (auto: from the USB id, else the image)' })
         .option('address', { alias: 'a', type: 'string', describe: 'flash address, e.g. 0x08005000 (checked against the image; sent to consoles)' })
         .option('trigger', { type: 'string', describe: 'console command that starts the receiver; {address} {size} {name} are filled in' })
         .option('baud', { alias: 'b', type: 'number', default: 115200, describe: 'line rate' })
@@ -65,7 +70,14 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
-        .epilogue(`${formatExamples(FLASH_EXAMPLES, helpWidth(cli.output))}\n\n${formatDefinitions('Exit codes:', EXIT_CODE_MEANINGS, helpWidth(cli.output))}\n\n${SETTINGS_HELP}`) as unknown as Argv<FlashArgs>,
+        .epilogue(
+          [
+            formatExamples(flashExamples(), helpWidth(cli.output)),
+            formatDefinitions('Targets (--target):', targetMeanings(), helpWidth(cli.output)),
+            formatDefinitions('Exit codes:', EXIT_CODE_MEANINGS, helpWidth(cli.output)),
+            SETTINGS_HELP,
+          ].join('\n\n'),
+        ) as unknown as Argv<FlashArgs>,
     handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
       cli.setExitCode(await runFlash(args, cli));
     },

@@ -1,4 +1,4 @@
-/** `serial-flash info [PORT]`: the device id and system firmware version of a Particle device or Spark Core. */
+/** `serial-flash info [PORT]`: the device id and firmware version, asked by the device's profile. */
 import type { CommandModule } from 'yargs';
 import type { FlashEvent } from '../../flash/events.js';
 import { EXIT } from '../exit-codes.js';

@@ -1,5 +1,6 @@
 /** `serial-flash list`: the serial ports, with the devices we recognise. */
 import type { Argv, CommandModule } from 'yargs';
+import { recognisedFamilies } from '../../devices/registry.js';
 import { EXIT } from '../exit-codes.js';
 import type { Cli } from '../output.js';
 import { formatTable } from '../render/format.js';
@@ -7,7 +8,7 @@ import { formatTable } from '../render/format.js';
 export function listCommand({ setExitCode, binding, report }: Cli): CommandModule<object, { verbose: boolean }> {
   return {
     command: 'list',
-    describe: 'list serial ports and the Spark/Particle devices on them',
+    describe: `list serial ports and the ${recognisedFamilies()}s on them`,
     builder: (yargs: Argv) =>
       yargs.option('verbose', {
         alias: 'v',
@@ -20,7 +21,7 @@ export function listCommand({ setExitCode, binding, report }: Cli): CommandModul
       const ports = await listDevices(binding);
       for (const port of ports) {
         const { device, ...info } = port;
-        report.json?.event('port', { ...info, device: device?.platform.name, mode: device?.mode });
+        report.json?.event('port', { ...info, device: device?.name, mode: device?.mode });
       }
       report.json?.result(true, { ports: ports.length, devices: ports.filter((port) => port.device).length });
       if (ports.length === 0) {
@@ -31,7 +32,7 @@ export function listCommand({ setExitCode, binding, report }: Cli): CommandModul
         const rows = ports.map((p) => [
           p.path,
           p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : '-',
-          p.device ? (p.device.mode === 'dfu' ? `${p.device.platform.name} in DFU mode — reset it` : p.device.platform.name) : '',
+          p.device ? (p.device.mode === 'dfu' ? `${p.device.name} in DFU mode — reset it` : p.device.name) : '',
           ...(args.verbose ? [p.manufacturer ?? '-', p.serialNumber ?? '-'] : []),
         ]);
         report.human(formatTable([['PORT', 'USB ID', 'DEVICE', ...details], ...rows]));

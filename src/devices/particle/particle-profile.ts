@@ -7,8 +7,9 @@ import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
 import type { SenderOptions } from '../../protocol/ymodem-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
-import { platformById } from '../platforms.js';
+import { platformById, platformByUsb } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
+import { identifyParticleDevice } from './identify.js';
 import {
   confirmsDownload,
   explainParticleFailure,
@@ -46,7 +47,20 @@ const PARTICLE_DIALECT: SenderOptions = {
 export const particleProfile: DeviceProfile = {
   name: 'particle',
   summary: 'Particle Photon, P1, Electron, Argon, Boron, Xenon on Device OS 0.5–5.x (listening mode over USB serial)',
+  family: 'Spark or Particle device',
   assertDtr: true,
+
+  recognise(usb) {
+    const known = platformByUsb(usb);
+    return known && known.platform.key !== 'core' ? { name: known.platform.name, mode: known.mode, platform: known.platform } : undefined;
+  },
+
+  claimsImage(head) {
+    const info = parseModuleInfo(head);
+    return info && { reason: `the image has a Particle module header (platform ${info.platformId})` };
+  },
+
+  identify: identifyParticleDevice,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));

@@ -160,3 +160,11 @@ function strayHandlerRefusal(
     message: `${imageName} has ${handler} ${formatAddress(stray)}, outside the image as installed at ${formatAddress(CORE_APPLICATION_ADDRESS)} (${formatRange(CORE_APPLICATION_ADDRESS, spanEnd)}); it is not a Core application built for ${formatAddress(CORE_APPLICATION_ADDRESS)}.`,
   };
 }
+
+/** A stack pointer inside the Core's 20 KB of RAM and a reset handler in internal flash: an image for the Core. */
+export function looksLikeCoreApplication(head: Buffer): boolean {
+  const table = readVectorTable(head);
+  if (!table) return false;
+  const { initialStackPointer: sp, resetHandler } = table;
+  return sp > CORE_RAM.start && sp <= CORE_RAM.end && (resetHandler & 0xfff00000) === 0x08000000;
+}

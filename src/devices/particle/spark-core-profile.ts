@@ -7,9 +7,10 @@ import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
 import type { SenderOptions } from '../../protocol/ymodem-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
-import { platformByKey } from '../platforms.js';
+import { platformByKey, platformByUsb } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
-import { CORE_APPLICATION_ADDRESS, checkCoreImage } from './spark-core-image.js';
+import { identifyParticleDevice } from './identify.js';
+import { CORE_APPLICATION_ADDRESS, checkCoreImage, looksLikeCoreApplication } from './spark-core-image.js';
 import {
   confirmsDownload,
   explainParticleFailure,
@@ -31,8 +32,22 @@ export const CORE_PROMPT_TIMEOUT_MS = 3_000;
 
 export const sparkCoreProfile: DeviceProfile = {
   name: 'spark-core',
+  aliases: ['core'],
   summary: 'Spark Core on firmware 0.4.x (28800 baud arms its receiver; image installed at 0x08005000)',
+  family: 'Spark or Particle device',
   assertDtr: true,
+
+  recognise(usb) {
+    const known = platformByUsb(usb);
+    return known?.platform === CORE ? { name: CORE.name, mode: known.mode, platform: CORE } : undefined;
+  },
+
+  claimsImage(head) {
+    if (!looksLikeCoreApplication(head)) return undefined;
+    return { reason: "the image's vector table fits the Spark Core (stack in its 20 KB of RAM)", platform: CORE };
+  },
+
+  identify: identifyParticleDevice,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     const refusals = protectedRegionRefusals(CORE, request.address, image.size);
