@@ -15,7 +15,7 @@ import { type DeviceProfile, IMAGE_HEAD_BYTES, type UsbMatch } from './profile.j
 import { ymodemProfile } from './ymodem.js';
 
 /** In the order auto detection asks them: the first that claims an image gets it. */
-const PROFILES: DeviceProfile[] = [particleProfile, sparkCoreProfile, ubootProfile, ymodemProfile];
+const PROFILES: DeviceProfile[] = [particleProfile, sparkCoreProfile, ymodemProfile, ubootProfile];
 /** What `auto` falls back to when neither the port nor the image names a device. */
 const FALLBACK: DeviceProfile = ymodemProfile;
 
@@ -24,13 +24,13 @@ export function profiles(): readonly DeviceProfile[] {
 }
 
 /**
- * Adds a profile (a family kept outside this repository, or a test's); it is asked before the
- * plain-YMODEM fallback. Returns a function that removes it again.
+ * Adds a profile (a family kept outside this repository, or a test's), asked after those
+ * listed here. Returns a function that removes it again.
  */
 export function registerProfile(profile: DeviceProfile): () => void {
   const taken = [profile.name, ...(profile.aliases ?? [])].find((name) => profileByName(name));
   if (taken !== undefined) throw new Error(`A device profile called "${taken}" is already registered.`);
-  PROFILES.splice(PROFILES.indexOf(FALLBACK), 0, profile);
+  PROFILES.push(profile);
   return () => {
     const at = PROFILES.indexOf(profile);
     if (at >= 0) PROFILES.splice(at, 1);
