@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
     IMAGE_REFUSED_STACK_POINTER: "The image's initial stack pointer is outside the device's RAM.",
     IMAGE_REFUSED_RESET_HANDLER: "The image's reset handler is outside the region it is written to.",
     IMAGE_REFUSED_EXCEPTION_HANDLER: "An exception handler points outside the image's region.",
+    IMAGE_REFUSED_DEPENDENCIES: 'The device says its system firmware does not meet what the module depends on.',
     IMAGE_REFUSED_LINK_ADDRESS: "The addresses inside the image show it was linked for another address than the device runs it from.",
     UNKNOWN_PROFILE: '`emulate --profile` names no virtual device.',
     PTY_UNSUPPORTED: '`emulate --pty` on a system without pseudo-terminals (Windows).',
@@ -115,6 +116,13 @@ export type RefusalCode = `IMAGE_REFUSED_${Uppercase<SnakeCase<RefusalField>>}`;
 
 export function refusalCode(field: RefusalField): RefusalCode {
   return `IMAGE_REFUSED_${field.toUpperCase().replaceAll('-', '_')}` as RefusalCode;
+}
+
+/** One error for an image the checks refuse: the first refusal's code and sentence, the others named. */
+export function imageRefusedError(refusals: readonly ImageRefusal[]): InputError {
+  const [first, ...more] = refusals;
+  const also = more.length ? ` (and ${more.length} more: ${more.map((r) => r.field).join(', ')})` : '';
+  return new InputError(refusalCode(first!.field), `${first!.message}${also}`, { refusals: [...refusals] });
 }
 
 // Fails to compile when an image check gains a field the catalogue does not list.

@@ -22,6 +22,8 @@ export interface TargetRequest {
   trigger?: string;
   /** The device family, when the port's USB identity told us. */
   platform?: Platform;
+  /** Send even what the checks refuse (those made with the device's own answers included). */
+  force?: boolean;
 }
 
 export interface ImageCheck {

@@ -14,6 +14,8 @@ export interface ConsoleIdentity {
   /** x.y.z */
   systemVersion: string;
   platformId: number;
+  /** The `s` line, computed when asked (the modules change when one is installed); undefined: no `s`. */
+  moduleList?: () => string;
 }
 
 export type ConsoleAction = { kind: 'text'; lines: string[] } | { kind: 'flash' } | { kind: 'leave' } | { kind: 'none' };
@@ -30,7 +32,7 @@ export function consoleKey(key: number, who: ConsoleIdentity): ConsoleAction {
     case 'm':
       return { kind: 'text', lines: [`Your ${who.noun} MAC address is`, who.mac] };
     case 's':
-      return { kind: 'text', lines: [moduleInfoJson(who)] };
+      return who.moduleList ? { kind: 'text', lines: [who.moduleList()] } : { kind: 'none' };
     case 'x':
       return { kind: 'leave' };
     case 'f':
@@ -41,25 +43,36 @@ export function consoleKey(key: number, who: ConsoleIdentity): ConsoleAction {
 }
 
 /**
- * One line of JSON in the shape Device OS prints for `s` (abridged: platform and the modules
- * with their function, index and version; the real line also lists dependencies and hashes).
+ * The `s` line as Device OS writes it (system_info_to_json): `{"p":<platform>,"m":[…]}`, each
+ * module `{"s":<slot size>,"l":"m","vc":<checks made>,"vv":<checks passed>,["u":<user part
+ * SHA-256>,]"f":<function>,"n":<index>,"v":<version>,"d":[{"f","n","v","_":""}]}`; a slot
+ * without a module header has no f, n, v. The Core lists no modules: `{"p":0,"m":[]}`.
  */
-function moduleInfoJson(who: ConsoleIdentity): string {
-  const version = versionNumber(who.systemVersion);
-  return JSON.stringify({
-    p: who.platformId,
-    m: [
-      { s: 16384, l: 'm', vc: 30, vv: 30, f: 'b', n: '0', v: 11, d: [] },
-      { s: 262144, l: 'm', vc: 30, vv: 30, f: 's', n: '1', v: version, d: [] },
-      { s: 131072, l: 'm', vc: 30, vv: 30, u: '', f: 'u', n: '1', v: 6, d: [{ f: 's', n: '1', v: version, _: '' }] },
-    ],
-  });
+export interface ListedModule {
+  slotBytes: number;
+  checked: number;
+  passed: number;
+  sha256?: string;
+  module?: { function: string; index: number; version: number; dependencies: { function: string; index: number; version: number }[] };
 }
 
-/** Device OS encodes x.y.z as a module version number roughly as x*100+y*10+z (illustrative). */
-function versionNumber(version: string): number {
+export function moduleListLine(platformId: number, modules: readonly ListedModule[]): string {
+  const listed = modules.map((m) => ({
+    s: m.slotBytes,
+    l: 'm',
+    vc: m.checked,
+    vv: m.passed,
+    ...(m.sha256 !== undefined ? { u: m.sha256.toUpperCase() } : {}),
+    ...(m.module ? { f: m.module.function, n: String(m.module.index), v: m.module.version } : {}),
+    d: (m.module?.dependencies ?? []).map((d) => ({ f: d.function, n: String(d.index), v: d.version, _: '' })),
+  }));
+  return JSON.stringify({ p: platformId, m: listed });
+}
+
+/** The module version Device OS gives release x.y.z from 1.0 on (x·1000 + y·100 + z); the emulator uses it for every release. */
+export function moduleVersionOf(version: string): number {
   const [x = 0, y = 0, z = 0] = version.split('.').map((part) => Number.parseInt(part, 10) || 0);
-  return x * 100 + y * 10 + z;
+  return x * 1000 + y * 100 + z;
 }
 
 export function compareVersions(a: string, b: string): number {

@@ -16,6 +16,7 @@ import { CAN } from '../protocol/control-bytes.js';
 import { FlashMemory } from './flash-memory.js';
 import { FLASH_PROMPT, deviceIdFromSeed, macFromDeviceId, type ConsoleIdentity } from './listening-console.js';
 import { ParticleFamilyDevice, type FamilyDeviceOptions } from './particle-family.js';
+import { ParticleModules } from './particle-modules.js';
 import { ParticleOta } from './particle-ota.js';
 
 export type ParticleFirmware = '0.4.x' | '0.5' | '0.6.1+' | '6.x';
@@ -43,6 +44,8 @@ export class ParticleDevice extends ParticleFamilyDevice {
   readonly flash: FlashMemory;
   readonly identity: ConsoleIdentity;
   protected readonly store: ParticleOta;
+  /** Its bootloader, system parts and user part, as `s` lists them. */
+  readonly modules: ParticleModules;
 
   constructor(options: ParticleDeviceOptions = {}) {
     super(options);
@@ -56,17 +59,21 @@ export class ParticleDevice extends ParticleFamilyDevice {
       eraseMs: options.eraseMs,
       writeMs: options.writeMs,
     });
+    const systemVersion = options.systemVersion ?? DEFAULT_SYSTEM_VERSION[this.firmware];
+    this.modules = new ParticleModules(this.flash, this.platform, systemVersion);
     this.store = new ParticleOta(this.flash, this.platform, {
       updatesDisabled: options.updatesDisabled,
       validate: this.firmware === '0.6.1+',
+      modules: this.modules,
     });
     const deviceId = options.deviceId ?? deviceIdFromSeed(options.seed ?? this.platform.id);
     this.identity = {
       noun: 'device',
       deviceId,
       mac: macFromDeviceId(deviceId),
-      systemVersion: options.systemVersion ?? DEFAULT_SYSTEM_VERSION[this.firmware],
+      systemVersion,
       platformId: this.platform.id,
+      moduleList: () => this.modules.line(),
     };
   }
 

@@ -10,7 +10,9 @@ import type { FileInfo } from '../protocol/blocks.js';
 import { regionsOfKind, type Platform } from '../devices/platforms.js';
 import { checkParticleImage } from '../devices/particle/module-checks.js';
 import { parseModuleInfo, MODULE_INFO_HEAD_BYTES } from '../devices/particle/module-info.js';
+import { refusalsFromDevice } from '../devices/particle/device-modules.js';
 import type { FlashMemory } from './flash-memory.js';
+import type { ParticleModules } from './particle-modules.js';
 import type { ReceiverStore } from './ymodem-receiver.js';
 import { sha256 } from './virtual-device.js';
 
@@ -27,7 +29,13 @@ const FLAG_OF_FIELD: Record<string, number> = {
   slot: VALIDATION_FLAG.range,
   size: VALIDATION_FLAG.range,
   'module-info': VALIDATION_FLAG.range,
+  dependencies: VALIDATION_FLAG.dependencies,
 };
+
+/** The validation flag a failed check clears. */
+export function validationFlagOf(field: string): number {
+  return FLAG_OF_FIELD[field] ?? VALIDATION_FLAG.range;
+}
 
 /** The misleading text Device OS prints for any refused header (docs/protocol.md §3). */
 export const REFUSED_HEADER_TEXT = 'The file size is higher than the allowed space memory!';
@@ -45,7 +53,7 @@ export class ParticleOta implements ReceiverStore {
   constructor(
     private readonly flash: FlashMemory,
     private readonly platform: Platform,
-    private readonly policy: { updatesDisabled?: boolean; validate: boolean },
+    private readonly policy: { updatesDisabled?: boolean; validate: boolean; modules?: ParticleModules },
   ) {
     const ota = regionsOfKind(platform, 'ota')[0];
     if (!ota) throw new RangeError(`${platform.name} has no OTA region in its memory map`);
@@ -76,7 +84,7 @@ export class ParticleOta implements ReceiverStore {
     if (!this.policy.validate) return undefined;
     const refusals = await this.check();
     if (refusals.length === 0) return undefined;
-    const code = refusals.reduce((flags, r) => flags | (FLAG_OF_FIELD[r.field] ?? VALIDATION_FLAG.range), 0);
+    const code = refusals.reduce((flags, r) => flags | validationFlagOf(r.field), 0);
     return String(code);
   }
 
@@ -100,11 +108,17 @@ export class ParticleOta implements ReceiverStore {
     if (!erased.ok) return { notInstalled: erased.reason };
     const written = await this.flash.write(info.startAddress, image, { privileged: true });
     if (!written.ok) return { notInstalled: `installing at ${formatAddress(info.startAddress)} failed: ${written.reason}` };
+    await this.policy.modules?.refresh();
     return { installedAt: info.startAddress };
   }
 
+  /** The module checks, then the dependencies against the modules installed (as Device OS validates). */
   private async check() {
     const size = this.file?.size ?? 0;
-    return checkParticleImage(bufferSource(this.image()), size, { platform: this.platform }, this.file?.name ?? 'the image');
+    const name = this.file?.name ?? 'the image';
+    const refusals = await checkParticleImage(bufferSource(this.image()), size, { platform: this.platform }, name);
+    const info = parseModuleInfo(this.image().subarray(0, MODULE_INFO_HEAD_BYTES));
+    if (refusals.length > 0 || !info || !this.policy.modules) return refusals;
+    return refusalsFromDevice(info, this.policy.modules.modules(), name);
   }
 }

@@ -9,7 +9,7 @@ import { CORE_APPLICATION_ADDRESS, CORE_APPLICATION_MAX_BYTES, CORE_SERIAL_STAGI
 import { platformByKey, type Platform } from '../devices/platforms.js';
 import type { FileInfo } from '../protocol/blocks.js';
 import { FlashMemory } from './flash-memory.js';
-import { deviceIdFromSeed, macFromDeviceId, type ConsoleIdentity } from './listening-console.js';
+import { deviceIdFromSeed, macFromDeviceId, moduleListLine, type ConsoleIdentity } from './listening-console.js';
 import { ParticleFamilyDevice, type FamilyDeviceOptions, type ImageStore } from './particle-family.js';
 import type { InstallResult } from './particle-ota.js';
 import { sha256 } from './virtual-device.js';
@@ -99,6 +99,8 @@ export class SparkCoreDevice extends ParticleFamilyDevice {
       mac: macFromDeviceId(deviceId),
       systemVersion: options.systemVersion ?? '0.4.9',
       platformId: this.platform.id,
+      // The Core's HAL lists no modules: `s` prints the platform alone.
+      moduleList: () => moduleListLine(this.platform.id, []),
     };
   }
 

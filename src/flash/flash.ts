@@ -6,7 +6,7 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
 import type { TargetRequest } from '../devices/profile.js';
-import { asSerialFlashError, InputError, refusalCode } from '../errors.js';
+import { asSerialFlashError, imageRefusedError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
@@ -93,15 +93,9 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   const described = await describePort(port, options.binding);
   const usb = usbOf(described);
   const choice = await chooseTarget(options.target ?? 'auto', usb, image, options.trigger);
-  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform };
+  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform, force: options.force };
   const check = await choice.profile.checkImage(image, request);
-  if (check.refusals.length > 0 && !options.force) {
-    const [first, ...more] = check.refusals;
-    const also = more.length ? ` (and ${more.length} more: ${more.map((r) => r.field).join(', ')})` : '';
-    throw new InputError(refusalCode(first!.field), `${first!.message}${also}`, {
-      refusals: check.refusals,
-    });
-  }
+  if (check.refusals.length > 0 && !options.force) throw imageRefusedError(check.refusals);
   const blockSize = options.blockSize ?? 1024;
   const capabilities = await transportOf(port).capabilities(port, options.binding);
   const plan: FlashPlan = {

@@ -28,7 +28,8 @@ export type RefusalField =
   | 'stack-pointer'
   | 'reset-handler'
   | 'exception-handler'
-  | 'link-address';
+  | 'link-address'
+  | 'dependencies';
 
 export interface ImageRefusal {
   /** What was checked. */

@@ -86,7 +86,7 @@ test('parseModuleInfo reads every field of the Photon fixture', async () => {
     moduleFunction: 5,
     index: 1,
     dependencies: [
-      { moduleFunction: 4, index: 2, version: 1406 },
+      { moduleFunction: 4, index: 2, version: 400 },
       { moduleFunction: 0, index: 0, version: 0 },
     ],
   });
@@ -215,13 +215,13 @@ test('the bad-CRC fixture is refused with both CRC values', async () => {
   assert.deepEqual(refusals, [
     {
       field: 'crc',
-      expected: '0xBB7820C2',
-      actual: '0x2EED8E38',
+      expected: '0x937B41F4',
+      actual: '0x06EEEF0E',
       message:
-        'photon-user-part-bad-crc.bin fails its CRC-32 check (stored 0xBB7820C2, computed 0x2EED8E38), so the file is corrupt; rebuild it or copy it again.',
+        'photon-user-part-bad-crc.bin fails its CRC-32 check (stored 0x937B41F4, computed 0x06EEEF0E), so the file is corrupt; rebuild it or copy it again.',
     },
   ]);
-  assert.equal(computed, 0x2eed8e38);
+  assert.equal(computed, 0x06eeef0e);
 });
 
 test('a flipped byte anywhere in the module, including the header, breaks the CRC', async () => {

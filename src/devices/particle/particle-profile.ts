@@ -21,6 +21,7 @@ import {
   startReceiverFromConsole,
   switchToListeningRate,
 } from './listening-mode.js';
+import { checkImageWithDevice } from './device-modules.js';
 import { checkParticleImage } from './module-checks.js';
 import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
 
@@ -82,8 +83,10 @@ export const particleProfile: DeviceProfile = {
     return `${rate}send 'f' and wait for "Waiting for the binary file to be sent ..."`;
   },
 
-  async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
+  async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<SenderOptions | void> {
     const signalled = await switchToListeningRate(session, 'listening mode');
+    const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
+    if (info) await checkImageWithDevice(session, info, image.name, request.force);
     const answer = await startReceiverFromConsole(session, FIRST_ANSWER_TIMEOUT_MS);
     if (answer !== 'silent') return;
     if (!signalled) throw noAnswerError('device', session.connection.description);

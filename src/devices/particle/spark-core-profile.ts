@@ -8,6 +8,7 @@ import type { FirmwareFile } from '../../image/firmware-file.js';
 import type { SenderOptions } from '../../protocol/ymodem-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
 import { platformByKey, platformByUsb } from '../platforms.js';
+import { checkImageWithDevice } from './device-modules.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
 import { identifyParticleDevice } from './identify.js';
 import { CORE_APPLICATION_ADDRESS, checkCoreImage, looksLikeCoreApplication } from './spark-core-image.js';
@@ -61,8 +62,10 @@ export const sparkCoreProfile: DeviceProfile = {
       : "send 'f' (the Core must be in listening mode with the Ymodem library) and wait for the prompt";
   },
 
-  async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {
+  async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<SenderOptions | void> {
     if (await switchToListeningRate(session, 'its serial receiver mode')) return;
+    // In listening mode (reached by hand over a port without line rate): is it a Core at all?
+    await checkImageWithDevice(session, { platformId: CORE.id }, image.name, request.force);
     const answer = await startReceiverFromConsole(session, CORE_PROMPT_TIMEOUT_MS);
     if (answer === 'silent') throw noAnswerError('Spark Core', session.connection.description);
   },

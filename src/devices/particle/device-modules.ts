@@ -1,0 +1,146 @@
+/**
+ * Asking a device in listening mode who it is: `s` prints one line of JSON with its platform
+ * id and its modules (docs/protocol.md §2):
+ *
+ *   {"p":6,"m":[{"s":16384,"l":"m","vc":30,"vv":30,"f":"b","n":"0","v":11,"d":[]},
+ *               {"s":262144,"l":"m","vc":30,"vv":30,"f":"s","n":"1","v":1512,"d":[…]}, …]}
+ *
+ * `f` is the module function (b bootloader, s system part, u user part, m monolithic),
+ * `n` its index, `v` its version, `d` its dependencies ({f, n, v}), `vc`/`vv` the validation
+ * checks made and passed. The Spark Core prints `{"p":0,"m":[]}` (no modules), early
+ * Electrons key/value pairs and no modules, and Core firmware before 0.4 nothing at all:
+ * the platform is checked whenever there is an answer, dependencies whenever modules are listed.
+ */
+import { imageRefusedError } from '../../errors.js';
+import type { ImageRefusal } from '../../image/firmware-file.js';
+import { waitForText } from '../console.js';
+import type { DeviceSession } from '../profile.js';
+import { platformById, withArticle } from '../platforms.js';
+import { describeModule, MODULE_FUNCTION, type ModuleInfo } from './module-info.js';
+
+/** The answer takes a few ms; a device that has no `s` stays silent. */
+export const MODULE_LIST_TIMEOUT_MS = 2_000;
+/** One line, from `{"p":` to the closing brace and the line end. */
+const MODULE_LIST = /\{"p":\d+[^\r\n]*\}\r?\n/;
+
+const FUNCTION_LETTERS: Record<string, number> = {
+  b: MODULE_FUNCTION.bootloader,
+  m: MODULE_FUNCTION.monolithic,
+  s: MODULE_FUNCTION.systemPart,
+  u: MODULE_FUNCTION.userPart,
+};
+
+export interface DeviceModule {
+  /** Module function as in the module header (4 system part, 5 user part), or undefined for other letters. */
+  moduleFunction?: number;
+  index: number;
+  version: number;
+  /** Every check the device made passed (vv equals vc, and something was checked). */
+  valid: boolean;
+  /** Hex SHA-256 of a user part, when the device prints it. */
+  sha256?: string;
+}
+
+export interface DeviceModules {
+  platformId: number;
+  /** Empty where the device lists none (Spark Core, early Electron firmware). */
+  modules: DeviceModule[];
+}
+
+/** The module list in a device's answer, or undefined when there is none (or it is not JSON). */
+export function parseModuleList(text: string): DeviceModules | undefined {
+  const line = MODULE_LIST.exec(text)?.[0];
+  if (!line) return undefined;
+  let parsed: { p?: unknown; m?: unknown };
+  try {
+    parsed = JSON.parse(line) as { p?: unknown; m?: unknown };
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed.p !== 'number') return undefined;
+  const listed = Array.isArray(parsed.m) ? (parsed.m as Record<string, unknown>[]) : [];
+  const modules = listed
+    .filter((m) => typeof m.f === 'string' && m.v !== undefined)
+    .map((m) => ({
+      moduleFunction: FUNCTION_LETTERS[m.f as string],
+      index: Number(m.n),
+      version: Number(m.v),
+      valid: Number(m.vc) > 0 && m.vc === m.vv,
+      ...(typeof m.u === 'string' && m.u !== '' ? { sha256: m.u.toLowerCase() } : {}),
+    }));
+  return { platformId: parsed.p, modules };
+}
+
+/** Sends `s` and reads the answer; undefined when the device does not have the key. */
+export async function askModules(session: DeviceSession, timeoutMs = MODULE_LIST_TIMEOUT_MS): Promise<DeviceModules | undefined> {
+  await session.write('s');
+  const { match } = await waitForText(session, MODULE_LIST, timeoutMs);
+  return match ? parseModuleList(match[0]) : undefined;
+}
+
+/** The device's module with this function and index. */
+export function findModule(device: DeviceModules, moduleFunction: number, index: number): DeviceModule | undefined {
+  return device.modules.find((m) => m.moduleFunction === moduleFunction && m.index === index);
+}
+
+function platformName(id: number): string {
+  const known = platformById(id);
+  return known ? `${withArticle(known)} (platform ${id})` : `platform ${id}`;
+}
+
+/**
+ * What the device's own answer rules out: another platform, or a module whose dependencies
+ * its system firmware does not meet (Device OS would refuse it only after the whole transfer).
+ */
+export function refusalsFromDevice(image: ModuleInfo | { platformId: number }, device: DeviceModules, imageName: string): ImageRefusal[] {
+  if (image.platformId !== device.platformId) {
+    return [
+      {
+        field: 'platform',
+        expected: String(device.platformId),
+        actual: String(image.platformId),
+        message: `${imageName} is for ${platformName(image.platformId)} but the device says it is ${platformName(device.platformId)}; build it for that device.`,
+      },
+    ];
+  }
+  if (!('dependencies' in image) || device.modules.length === 0) return [];
+  const refusals: ImageRefusal[] = [];
+  for (const dependency of image.dependencies) {
+    if (dependency.moduleFunction === 0) continue;
+    const needed = describeModule(dependency.moduleFunction, dependency.index);
+    const present = findModule(device, dependency.moduleFunction, dependency.index);
+    if (present && present.valid && present.version >= dependency.version) continue;
+    const has = !present ? 'has none' : !present.valid ? `has version ${present.version}, which is not valid` : `has version ${present.version}`;
+    refusals.push({
+      field: 'dependencies',
+      expected: `${needed} version ${dependency.version} or later`,
+      actual: present ? `version ${present.version}` : 'none',
+      message: `${imageName} needs ${needed} version ${dependency.version} or later and the device ${has}; flash ${needed} (version ${dependency.version} or later) first, then this ${describeModule(image.moduleFunction, image.index)}.`,
+    });
+  }
+  return refusals;
+}
+
+/**
+ * Asks the device in listening mode what it is and refuses, before a byte of the image is
+ * sent, what it rules out; the device is then told to leave listening mode (`x`). Returns the
+ * device's answer (undefined when it has no `s`, and then only the image's own checks stand).
+ */
+export async function checkImageWithDevice(
+  session: DeviceSession,
+  image: ModuleInfo | { platformId: number },
+  imageName: string,
+  force = false,
+): Promise<DeviceModules | undefined> {
+  const device = await askModules(session);
+  if (!device) {
+    session.onStep("the device did not list its modules ('s'), so only the image's own header was checked");
+    return undefined;
+  }
+  const modules = device.modules.map((m) => `${describeModule(m.moduleFunction ?? 0, m.index)} v${m.version}`).join(', ');
+  session.onStep(`the device says it is ${platformName(device.platformId)}${modules ? ` with ${modules}` : ''}`);
+  const refusals = refusalsFromDevice(image, device, imageName);
+  if (refusals.length === 0 || force) return device;
+  await session.write('x');
+  throw imageRefusedError(refusals);
+}

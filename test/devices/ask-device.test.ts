@@ -1,0 +1,95 @@
+/**
+ * Asking the device who it is before sending, where the port cannot say (raw TCP here):
+ * `s` lists its platform and modules; an image for another platform, or a user part whose
+ * dependencies the device's system firmware does not meet, is refused before a byte of it
+ * is sent, and the device is told to leave listening mode.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import crc32 from 'crc/calculators/crc32';
+import { createVirtualDevice, type VirtualDeviceOptions } from '../../src/emulator/index.js';
+import { TcpHost } from '../../src/emulator/tcp-host.js';
+import { parseModuleList } from '../../src/devices/particle/device-modules.js';
+import { fixture } from '../helpers/cli.js';
+import { runMain } from '../helpers/in-process-cli.js';
+
+const TIME_SCALE = 0.05;
+
+async function overTcp(profile: string, options: VirtualDeviceOptions, run: (url: string, device: ReturnType<typeof createVirtualDevice>['device']) => Promise<void>): Promise<void> {
+  const { device, wire } = createVirtualDevice(profile, { timeScale: TIME_SCALE, listening: true, ...options });
+  const host = await TcpHost.listen(wire, { device });
+  try {
+    await run(host.url, device);
+  } finally {
+    device.dispose();
+    await host.close();
+  }
+}
+
+/** The Photon fixture with its dependency on system part 2 raised to `version`, CRC recomputed. */
+function photonUserPartNeeding(version: number, dir: string): string {
+  const image = Buffer.from(readFileSync(fixture('photon-user-part.bin')));
+  image.writeUInt16LE(version, 0x12);
+  const body = image.length - 4;
+  image.writeUInt32BE(crc32(image.subarray(0, body)) >>> 0, body);
+  const path = join(dir, `user-part-needs-${version}.bin`);
+  writeFileSync(path, image);
+  return path;
+}
+
+test('the emulated Photon answers `s` as Device OS prints it: platform, bootloader, system parts, user part slot', async () => {
+  await overTcp('photon', { systemVersion: '1.5.2' }, async (_url, device) => {
+    const line = (device as unknown as { identity: { moduleList(): string } }).identity.moduleList();
+    assert.match(line, /^\{"p":6,"m":\[\{"s":16384,"l":"m","vc":30,"vv":30,"f":"b","n":"0","v":\d+,"d":\[\]\},\{"s":262144,"l":"m","vc":30,"vv":30,"f":"s","n":"1","v":1502,"d":\[\]\},\{"s":262144,"l":"m","vc":30,"vv":30,"f":"s","n":"2","v":1502,"d":\[\{"f":"s","n":"1","v":1502,"_":""\}\]\},\{"s":131072,"l":"m","vc":0,"vv":0,"d":\[\]\}\]\}$/);
+    const parsed = parseModuleList(`${line}\r\n`);
+    assert.equal(parsed?.platformId, 6);
+    assert.deepEqual(parsed?.modules.map((m) => [m.moduleFunction, m.index, m.version, m.valid]), [[2, 0, 101, true], [4, 1, 1502, true], [4, 2, 1502, true]]);
+  });
+});
+
+test('an Electron image sent to a Photon over tcp:// is refused after asking the device, nothing of it sent', async () => {
+  await overTcp('photon', {}, async (url, device) => {
+    const run = await runMain([url, fixture('electron-user-part.bin'), '--verbose']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /electron-user-part\.bin is for an Electron \(platform 10\) but the device says it is a Photon \(platform 6\)/);
+    assert.match(run.stdout, /the device says it is a Photon \(platform 6\) with bootloader v101, system part 1 v1502, system part 2 v1502/);
+    assert.equal(device.lastTransfer, undefined, 'no transfer began');
+    assert.equal(device.mode, 'application', "the device was told to leave listening mode ('x')");
+  });
+});
+
+test('a Photon user part sent to a Spark Core over tcp:// is refused: the Core says it is platform 0', async () => {
+  await overTcp('core', {}, async (url, device) => {
+    const run = await runMain([url, fixture('photon-user-part.bin')]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /photon-user-part\.bin is for a Photon \(platform 6\) but the device says it is a Spark Core \(platform 0\)/);
+    assert.equal(device.lastTransfer, undefined);
+  });
+});
+
+test('a user part whose dependency the device does not meet is refused, saying what to flash first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-deps-'));
+  try {
+    const image = photonUserPartNeeding(1406, dir);
+    await overTcp('photon', { systemVersion: '1.2.1' }, async (url, device) => {
+      const run = await runMain([url, image, '--json']);
+      assert.equal(run.code, 2, run.stderr);
+      const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { code: string; message: string; bytes: number };
+      assert.equal(result.code, 'IMAGE_REFUSED_DEPENDENCIES');
+      assert.equal(result.bytes, 0);
+      assert.match(result.message, /needs system part 2 version 1406 or later and the device has version 1201; flash system part 2 \(version 1406 or later\) first, then this user part\./);
+      assert.equal(device.lastTransfer, undefined);
+    });
+    // The same device on a release that meets it takes the image.
+    await overTcp('photon', { systemVersion: '1.4.6' }, async (url, device) => {
+      const run = await runMain([url, image]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(device.lastTransfer?.status, 'accepted');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
