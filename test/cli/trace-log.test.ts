@@ -111,7 +111,7 @@ test('--json --trace: trace events carry the bytes as hex and the same descripti
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { type: string; direction?: string; hex?: string; description?: string });
     const traces = events.filter((event) => event.type === 'trace');
-    assert.deepEqual(traces[0], { ...traces[0], direction: 'tx', hex: '66', description: '"f"' });
+    assert.deepEqual(traces[0], { ...traces[0], direction: 'tx', hex: '73', description: '"s"' }, 'the device is asked who it is first');
     assert.ok(traces.some((event) => event.direction === 'rx' && event.hex === '0643' && event.description === 'ACK C'));
     assert.equal(traceLines(run.stderr).length, 0, 'in JSON mode the trace is in the JSON');
   } finally {
