@@ -2,14 +2,15 @@
  * `serial-flash emulate` arguments → virtual device options, refusing (with the option's name)
  * what the chosen profile cannot do rather than silently ignoring it.
  */
-import type { VirtualDeviceOptions, ProfileName } from '../emulator/profiles.js';
+import type { VirtualDeviceOptions } from '../emulator/profiles.js';
 import type { FaultOptions } from '../emulator/faults.js';
-import type { ParticleFirmware } from '../emulator/particle-device.js';
+import { PROFILE_TRAITS, type ProfileOption, requireProfileTraits } from '../emulator/profile-traits.js';
 import { InputError } from '../errors.js';
 import { splitTcpUrl } from '../transport/tcp.js';
 
 export interface EmulateArgs {
-  profile: ProfileName;
+  /** A virtual device's name or alias. */
+  profile: string;
   firmwareVersion?: string;
   listening: boolean;
   seed?: number;
@@ -25,31 +26,29 @@ export interface EmulateArgs {
   once: boolean;
 }
 
-const PARTICLE: readonly ProfileName[] = ['photon', 'p1', 'electron'];
-const FAMILY: readonly ProfileName[] = [...PARTICLE, 'core'];
-/** The generations `--firmware-version` accepts by name, besides exact x.y.z versions. */
-export const FIRMWARE_GENERATIONS: readonly ParticleFirmware[] = ['0.4.x', '0.5', '0.6.1+', '6.x'];
-
 export function deviceOptionsFrom(args: EmulateArgs): VirtualDeviceOptions {
-  const { profile } = args;
+  const traits = requireProfileTraits(args.profile);
   const options: VirtualDeviceOptions = {};
-  const only = (option: string, profiles: readonly ProfileName[]) => {
-    if (!profiles.includes(profile)) {
-      throw new InputError('BAD_OPTION', `${option} applies to the ${profiles.join(', ')} profiles, not ${profile}.`);
-    }
+  const only = (option: ProfileOption) => {
+    if (traits.takes.includes(option)) return;
+    const takers = PROFILE_TRAITS.filter((other) => other.takes.includes(option)).map((other) => other.name);
+    throw new InputError('BAD_OPTION', `--${option} applies to the ${takers.join(', ')} profiles, not ${traits.name}.`);
   };
-  if (args.firmwareVersion !== undefined) Object.assign(options, firmwareOptions(profile, args.firmwareVersion));
+  if (args.firmwareVersion !== undefined) {
+    if (!traits.firmwareOptions) throw new InputError('BAD_OPTION', `--firmware-version does not apply to the ${traits.name} profile (it has no versions).`);
+    Object.assign(options, traits.firmwareOptions(args.firmwareVersion));
+  }
   if (args.listening) {
-    only('--listening', FAMILY);
+    only('listening');
     options.listening = true;
   }
   if (args.seed !== undefined) options.seed = integer('--seed', args.seed, 0);
   if (args.eraseMs !== undefined) {
-    only('--erase-ms', FAMILY);
+    only('erase-ms');
     options.eraseMs = nonNegative('--erase-ms', args.eraseMs);
   }
   if (args.writeMs !== undefined) {
-    only('--write-ms', FAMILY);
+    only('write-ms');
     options.writeMs = nonNegative('--write-ms', args.writeMs);
   }
   if (args.timeScale !== undefined) {
@@ -58,7 +57,7 @@ export function deviceOptionsFrom(args: EmulateArgs): VirtualDeviceOptions {
     }
     options.timeScale = args.timeScale;
   }
-  if (profile === 'ymodem' && args.once) options.once = true;
+  if (traits.oneSession && args.once) options.once = true;
   const faults = faultOptions(args);
   if (Object.keys(faults).length > 0) options.faults = faults;
   return options;
@@ -73,44 +72,6 @@ function faultOptions(args: EmulateArgs): FaultOptions {
   if (args.dieAfter !== undefined) faults.dieAfterBlocks = integer('--die-after', args.dieAfter, 1);
   if (args.abortAfter !== undefined) faults.abortAfterBlocks = integer('--abort-after', args.abortAfter, 1);
   return faults;
-}
-
-/**
- * Particle profiles take a generation name or an exact version (1.5.2 → 0.6.1+, printed by `v`);
- * the Core models 0.4.x only; U-Boot takes its banner version.
- */
-function firmwareOptions(profile: ProfileName, text: string): VirtualDeviceOptions {
-  if (profile === 'uboot') return { ubootVersion: text };
-  if (profile === 'ymodem') throw new InputError('BAD_OPTION', '--firmware-version does not apply to the ymodem profile (a plain receiver has none).');
-  const generation = generationOf(text);
-  const exact = /^\d+\.\d+\.\d+$/.test(text) ? text : undefined;
-  if (profile === 'core') {
-    if (generation !== '0.4.x') {
-      throw new InputError('BAD_OPTION', `The core profile models Spark Core firmware 0.4.x; --firmware-version ${text} is not one of those.`);
-    }
-    return exact ? { systemVersion: exact } : {};
-  }
-  if (generation === undefined) {
-    throw new InputError(
-      'BAD_OPTION',
-      `--firmware-version takes ${FIRMWARE_GENERATIONS.join(', ')} or a Device OS version from 0.4.2 on (e.g. 1.5.2), not ${text}.`,
-    );
-  }
-  return { firmwareVersion: generation, ...(exact ? { systemVersion: exact } : {}) };
-}
-
-/** The receiver dialect a Device OS version speaks (docs/protocol.md §1–3). */
-export function generationOf(text: string): ParticleFirmware | undefined {
-  if ((FIRMWARE_GENERATIONS as readonly string[]).includes(text)) return text as ParticleFirmware;
-  const match = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!match) return undefined;
-  const v = (major: number, minor: number, patch: number) => major * 1_000_000 + minor * 1_000 + patch;
-  const at = v(Number(match[1]), Number(match[2]), Number(match[3] ?? 0));
-  if (at < v(0, 4, 2)) return undefined; // serial YMODEM arrived in 0.4.2
-  if (at < v(0, 5, 0)) return '0.4.x';
-  if (at < v(0, 6, 1)) return '0.5';
-  if (at < v(6, 0, 0)) return '0.6.1+';
-  return '6.x';
 }
 
 export function parseListenUrl(text: string): { host: string; port: number } {

@@ -1,9 +1,9 @@
 /**
  * The one registry of virtual devices: profile name → factory. Every profile returns the
  * same shape (a VirtualWire, the USB identity its port shows, the device with its summary and
- * events), so front ends, tests and benchmarks never branch on a device name.
+ * events, the line that names it), so front ends, tests and benchmarks never branch on a
+ * device name. What each profile is called and takes is in profile-traits.ts.
  */
-import { InputError } from '../errors.js';
 import { platformByKey, type UsbId } from '../devices/platforms.js';
 import { applyFaults, type FaultOptions, type FaultStats } from './faults.js';
 import { ParticleDevice, type ParticleDeviceOptions } from './particle-device.js';
@@ -12,9 +12,11 @@ import { UBootDevice, type UBootOptions } from './uboot-device.js';
 import type { VirtualPortOptions, VirtualWire } from './virtual-binding.js';
 import type { VirtualDevice } from './virtual-device.js';
 import { YmodemDevice, type YmodemDeviceOptions } from './ymodem-device.js';
-import { isProfileName, PROFILE_NAMES, type ProfileName } from './profile-names.js';
+import { type ProfileTraits, requireProfileTraits } from './profile-traits.js';
 
-export { isProfileName, PROFILE_NAMES, type ProfileName };
+export { isProfileName, PROFILE_NAMES, PROFILE_TRAITS, profileTraits, type ProfileTraits } from './profile-traits.js';
+/** A virtual device's name, as in PROFILE_NAMES (aliases are resolved by createProfile). */
+export type ProfileName = string;
 
 /** Every option any profile takes; each profile reads the ones it knows. */
 export interface VirtualDeviceOptions
@@ -34,7 +36,11 @@ export interface VirtualDeviceOptions
 }
 
 export interface VirtualDeviceInstance {
+  /** The profile's name (an alias given to createProfile is resolved). */
   profile: ProfileName;
+  traits: ProfileTraits;
+  /** One line naming the device: what it is, its firmware, its state now. */
+  describe(): string;
   wire: VirtualWire;
   portOptions: VirtualPortOptions;
   device: VirtualDevice;
@@ -46,9 +52,9 @@ export interface VirtualDeviceInstance {
 const UART_ADAPTER = { vendorId: '0403', productId: '6001', manufacturer: 'FTDI' };
 
 interface ProfileEntry {
-  description: string;
   create(options: VirtualDeviceOptions): VirtualDevice;
   port(device: VirtualDevice): Omit<VirtualPortOptions, 'bytesPerSecond' | 'latencyMs'>;
+  describe(device: VirtualDevice): string;
 }
 
 function usbIdentity(key: string, manufacturer: string, serialNumber?: string) {
@@ -57,50 +63,50 @@ function usbIdentity(key: string, manufacturer: string, serialNumber?: string) {
   return { vendorId: hex(usb.vendorId), productId: hex(usb.productId), manufacturer, serialNumber };
 }
 
-function particleEntry(platform: 'photon' | 'p1' | 'electron', description: string): ProfileEntry {
+function describeParticleFamily(device: ParticleDevice | SparkCoreDevice, os: string): string {
+  const state = device.mode === 'listening' ? 'in listening mode' : 'running its application';
+  return `virtual ${device.platform.name} (${os} ${device.identity.systemVersion}, device id ${device.identity.deviceId}), ${state}`;
+}
+
+function particleEntry(platform: 'photon' | 'p1' | 'electron'): ProfileEntry {
   return {
-    description,
     create: (options) => new ParticleDevice({ ...options, platform }),
     port: (device) => usbIdentity(platform, 'Particle', (device as ParticleDevice).identity.deviceId.toUpperCase()),
+    describe: (device) => describeParticleFamily(device as ParticleDevice, 'Device OS'),
   };
 }
 
-export const PROFILES: Record<ProfileName, ProfileEntry> = {
-  photon: particleEntry('photon', 'Particle Photon (Device OS serial YMODEM, listening mode, DTR-gated USB)'),
-  p1: particleEntry('p1', 'Particle P1 (as the Photon)'),
-  electron: particleEntry('electron', 'Particle Electron (as the Photon, 300 s no-chunk reset)'),
-  core: {
-    description: 'Spark Core on 0.4.x (silent 28800 receiver, external flash staging, no validation)',
+/** Keyed by the names in profile-traits.ts (a test checks that both list the same profiles). */
+export const PROFILES: Readonly<Record<string, ProfileEntry>> = {
+  photon: particleEntry('photon'),
+  p1: particleEntry('p1'),
+  electron: particleEntry('electron'),
+  'spark-core': {
     create: (options) => new SparkCoreDevice(options),
     port: (device) => usbIdentity('core', 'Spark Devices', (device as SparkCoreDevice).identity.deviceId.toUpperCase()),
+    describe: (device) => describeParticleFamily(device as SparkCoreDevice, 'firmware'),
   },
   ymodem: {
-    description: 'A standard YMODEM receiver like lrzsz rb',
     create: (options) => new YmodemDevice(options),
     port: () => UART_ADAPTER,
+    describe: () => 'virtual YMODEM receiver (a standard one, like lrzsz rb), waiting for a file',
   },
   uboot: {
-    description: 'U-Boot console with loady',
     create: (options) => new UBootDevice({ ...options, version: options.ubootVersion }),
     port: () => UART_ADAPTER,
+    describe: () => 'virtual U-Boot console (=> prompt, loady ADDR)',
   },
 };
 
-/** Builds a virtual device of `profile`, with its faults installed. */
+/** Builds a virtual device of `profile` (a name or an alias), with its faults installed. */
 export function createProfile(profile: string, options: VirtualDeviceOptions = {}): VirtualDeviceInstance {
-  if (!isProfileName(profile)) {
-    throw new InputError(
-      'UNKNOWN_PROFILE',
-      `There is no virtual device called "${profile}"; choose one of ${PROFILE_NAMES.join(', ')}.`,
-      { profile },
-    );
-  }
-  const entry = PROFILES[profile];
+  const traits = requireProfileTraits(profile);
+  const entry = PROFILES[traits.name]!;
   const device = entry.create(options);
   // One seed for the whole device unless the faults get their own.
   const faultOptions: FaultOptions = { seed: options.seed, ...options.faults };
   if (options.noise !== undefined) faultOptions.noiseEverySeconds ??= options.noise;
   const faults = applyFaults(device, faultOptions);
   const portOptions: VirtualPortOptions = { ...entry.port(device), bytesPerSecond: options.bytesPerSecond, latencyMs: options.latencyMs };
-  return { profile, wire: device, portOptions, device, faults };
+  return { profile: traits.name, traits, describe: () => entry.describe(device), wire: device, portOptions, device, faults };
 }

@@ -75,7 +75,7 @@ class CoreImageStore implements ImageStore {
 }
 
 export class SparkCoreDevice extends ParticleFamilyDevice {
-  readonly profile = 'core';
+  readonly profile = 'spark-core';
   readonly platform: Platform = platformByKey('core')!;
   readonly identity: ConsoleIdentity;
   /** Internal flash: bootloader (write-protected) and application. */

@@ -79,7 +79,7 @@ test('Ctrl-C with nothing received: "no transfer", exit 0', async () => {
 test('options the profile cannot use are refused with exit 2', async () => {
   const run = await runCli(['emulate', '-p', 'ymodem', '--erase-ms', '100']);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--erase-ms applies to the photon, p1, electron, core profiles, not ymodem\./);
+  assert.match(run.stderr, /--erase-ms applies to the photon, p1, electron, spark-core profiles, not ymodem\./);
   const badVersion = await runCli(['emulate', '-p', 'photon', '--firmware-version', '0.3.5']);
   assert.equal(badVersion.code, 2);
   assert.match(badVersion.stderr, /--firmware-version takes 0\.4\.x, 0\.5, 0\.6\.1\+, 6\.x or a Device OS version/);

@@ -1,7 +1,8 @@
 /** `emulate` arguments → device options: version generations at their boundaries, listen URLs, refusals. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deviceOptionsFrom, generationOf, parseListenUrl, type EmulateArgs } from '../../src/cli/emulate-options.js';
+import { deviceOptionsFrom, parseListenUrl, type EmulateArgs } from '../../src/cli/emulate-options.js';
+import { generationOf } from '../../src/emulator/profile-traits.js';
 import { InputError } from '../../src/errors.js';
 
 const base: EmulateArgs = { profile: 'photon', listening: false, once: false };
@@ -30,7 +31,7 @@ test('an exact version also sets what `v` prints; a generation name does not', (
   assert.deepEqual(deviceOptionsFrom({ ...base, firmwareVersion: '6.x' }), { firmwareVersion: '6.x' });
   assert.deepEqual(deviceOptionsFrom({ ...base, profile: 'core', firmwareVersion: '0.4.7' }), { systemVersion: '0.4.7' });
   assert.deepEqual(deviceOptionsFrom({ ...base, profile: 'uboot', firmwareVersion: '2023.04' }), { ubootVersion: '2023.04' });
-  assert.throws(() => deviceOptionsFrom({ ...base, profile: 'core', firmwareVersion: '1.5.2' }), /models Spark Core firmware 0\.4\.x/);
+  assert.throws(() => deviceOptionsFrom({ ...base, profile: 'core', firmwareVersion: '1.5.2' }), /spark-core profile models Spark Core firmware 0\.4\.x/);
   assert.throws(() => deviceOptionsFrom({ ...base, profile: 'ymodem', firmwareVersion: '1.0.0' }), InputError);
 });
 
@@ -49,7 +50,7 @@ test('fault flags become seeded fault options; out-of-range values are refused n
 });
 
 test('options only some profiles have are refused for the others', () => {
-  assert.throws(() => deviceOptionsFrom({ ...base, profile: 'ymodem', listening: true }), /--listening applies to the photon, p1, electron, core profiles, not ymodem/);
+  assert.throws(() => deviceOptionsFrom({ ...base, profile: 'ymodem', listening: true }), /--listening applies to the photon, p1, electron, spark-core profiles, not ymodem/);
   assert.throws(() => deviceOptionsFrom({ ...base, profile: 'uboot', writeMs: 5 }), /--write-ms applies to/);
   assert.deepEqual(deviceOptionsFrom({ ...base, profile: 'core', listening: true, eraseMs: 0, writeMs: 3 }), { listening: true, eraseMs: 0, writeMs: 3 });
   assert.equal(deviceOptionsFrom({ ...base, profile: 'ymodem', once: true }).once, true, 'ymodem --once listens for one batch');

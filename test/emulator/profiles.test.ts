@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createVirtualDevice, PROFILE_NAMES, startVirtualPort, VirtualBinding } from '../../src/emulator/index.js';
+import { createVirtualDevice, PROFILE_NAMES, PROFILES, startVirtualPort, VirtualBinding } from '../../src/emulator/index.js';
+import { profileByName } from '../../src/devices/registry.js';
 import { InputError } from '../../src/errors.js';
 import { encodeHeaderBlock } from '../../src/protocol/blocks.js';
 import { ACK, CRC_REQUEST } from '../../src/protocol/control-bytes.js';
@@ -9,7 +10,7 @@ import { Host, TEST_SCALE, eventually, sleep } from './harness.js';
 test('an unknown profile is an InputError that lists the known ones', () => {
   assert.throws(
     () => createVirtualDevice('esp32'),
-    (error: unknown) => error instanceof InputError && error.code === 'UNKNOWN_PROFILE' && /photon, p1, electron, core, ymodem, uboot/.test(error.message),
+    (error: unknown) => error instanceof InputError && error.code === 'UNKNOWN_PROFILE' && /photon, p1, electron, spark-core, ymodem, uboot, core/.test(error.message),
   );
 });
 
@@ -22,7 +23,7 @@ test('each profile shows its USB identity in the port listing', async () => {
       '/dev/virtual-photon': '2b04:c006',
       '/dev/virtual-p1': '2b04:c008',
       '/dev/virtual-electron': '2b04:c00a',
-      '/dev/virtual-core': '1d50:607d',
+      '/dev/virtual-spark-core': '1d50:607d',
       '/dev/virtual-ymodem': '0403:6001',
       '/dev/virtual-uboot': '0403:6001',
     });
@@ -72,3 +73,22 @@ test('events reach a listener; a UART board keeps its port across a reset and st
     port.close();
   }
 });
+
+test('one vocabulary: a virtual device is named as the target that flashes it, aliases included', () => {
+  assert.deepEqual(Object.keys(PROFILES).sort(), [...PROFILE_NAMES].sort(), 'every profile has traits and a factory');
+  for (const name of ['spark-core', 'core']) {
+    const instance = createVirtualDevice(name, { timeScale: TEST_SCALE });
+    try {
+      assert.equal(instance.profile, 'spark-core');
+      assert.equal(instance.device.profile, 'spark-core', 'the summary names it the same way');
+      assert.equal(profileByName(name)?.name, 'spark-core', `--target ${name} flashes it`);
+    } finally {
+      instance.device.dispose();
+    }
+  }
+  for (const name of PROFILE_NAMES) {
+    const target = profileByName(name);
+    if (target) assert.equal(target.name, name, `${name} means the same on both sides`);
+  }
+});
+

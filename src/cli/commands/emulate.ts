@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { PROFILE_NAMES, type ProfileName } from '../../emulator/profile-names.js';
-import { deviceOptionsFrom, FIRMWARE_GENERATIONS, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
+import { firmwareVersionHelp, PROFILE_CHOICES } from '../../emulator/profile-traits.js';
+import { deviceOptionsFrom, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
 import { type Example, formatExamples, helpWidth } from '../help.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Cli } from '../output.js';
@@ -42,10 +42,10 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
     describe: 'serve a virtual device on tcp://HOST:PORT (and a pty) to try the flasher without hardware',
     builder: (yargs: Argv) =>
       yargs
-        .option('profile', { alias: 'p', type: 'string', choices: PROFILE_NAMES, default: 'photon', describe: 'which device' })
+        .option('profile', { alias: 'p', type: 'string', choices: PROFILE_CHOICES, default: 'photon', describe: 'which device' })
         .option('firmware-version', {
           type: 'string',
-          describe: `Particle: ${FIRMWARE_GENERATIONS.join(', ')} or x.y.z (default 1.5.2); core: 0.4.x; uboot: banner version`,
+          describe: firmwareVersionHelp(),
         })
         .option('listening', { type: 'boolean', default: false, describe: 'start in listening mode, as after holding MODE (raw TCP cannot send 28800 baud)' })
         .option('listen', { type: 'string', describe: `serve on tcp://HOST:PORT; port 0 picks a free one [default: ${DEFAULT_LISTEN}]` })
@@ -85,7 +85,8 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
   ]);
   const view = new EmulationView(report, output.stderr);
   const log = (line: string) => view.line(line);
-  const { device, wire, faults } = createVirtualDevice(args.profile as ProfileName, deviceOptions);
+  const instance = createVirtualDevice(args.profile, deviceOptions);
+  const { device, wire, faults, traits } = instance;
   // The tap sits between the device and the TCP host, so the trace holds what crossed the line.
   const served = report.wantsTraffic ? tapWire(wire, view.traffic) : wire;
   let host: Awaited<ReturnType<typeof TcpHost.listen>> | undefined;
@@ -97,20 +98,20 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
     if (args.pty !== undefined) {
       pty = await servePty(host, { link: args.pty === '' ? undefined : args.pty, onLineRate: (rate) => served.onLineCoding?.(rate) });
     }
-    const description = render.describeDevice(device);
+    const description = instance.describe();
     log(`${capitalize(description)}`);
     log(`Serving it on ${host.url}${pty ? ` and ${pty.path}` : ''} (one client at a time).`);
     report.note({ url: host.url, ...(pty ? { pty: pty.path } : {}) });
-    view.event('listening', { url: host.url, ...(pty ? { pty: pty.path } : {}), profile: args.profile, description, mode: device.mode });
-    if (render.needsListeningHint(device)) {
+    view.event('listening', { url: host.url, ...(pty ? { pty: pty.path } : {}), profile: instance.profile, description, mode: device.mode });
+    if (traits.listensOnLineRate && device.mode !== 'listening') {
       log(
         pty?.carriesLineRate
           ? `Raw TCP carries no baud rate, so 28800 baud starts listening mode only through ${pty.path}: over TCP run with --listening for a device that is already listening.`
           : 'Raw TCP and this pty carry no baud rate, so 28800 baud cannot start listening mode: run with --listening for a device that is already listening.',
       );
     }
-    if (deviceOptions.faults?.corrupt && args.profile !== 'ymodem' && args.profile !== 'uboot') {
-      log(`Note: the ${args.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);
+    if (deviceOptions.faults?.corrupt && !traits.checksBlockCrc) {
+      log(`Note: the ${instance.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);
     }
     log(args.once ? 'It exits after one transfer (Ctrl-C stops it sooner).' : 'Ctrl-C stops it and prints a summary.');
     render.followActivity(device, host, view, args.verbose);

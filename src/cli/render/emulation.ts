@@ -1,27 +1,9 @@
 /** What `serial-flash emulate` prints: who is being served, what happens, and the one-line summary. */
 import type { EmulationSummary } from '../../emulator/received-image.js';
-import { ParticleDevice } from '../../emulator/particle-device.js';
-import { SparkCoreDevice } from '../../emulator/spark-core-device.js';
 import type { TcpHost } from '../../emulator/tcp-host.js';
 import type { VirtualDevice } from '../../emulator/virtual-device.js';
 import { formatAddress } from '../../image/address.js';
 import { countBytes } from './format.js';
-
-/** One line naming the device: what it is, its firmware, its state. */
-export function describeDevice(device: VirtualDevice): string {
-  if (device instanceof ParticleDevice || device instanceof SparkCoreDevice) {
-    const state = device.mode === 'listening' ? 'in listening mode' : 'running its application';
-    const os = device instanceof SparkCoreDevice ? 'firmware' : 'Device OS';
-    return `virtual ${device.platform.name} (${os} ${device.identity.systemVersion}, device id ${device.identity.deviceId}), ${state}`;
-  }
-  if (device.profile === 'uboot') return 'virtual U-Boot console (=> prompt, loady ADDR)';
-  return 'virtual YMODEM receiver (a standard one, like lrzsz rb), waiting for a file';
-}
-
-/** Particle-family devices need 28800 baud to start listening, which raw TCP and a pty cannot carry. */
-export function needsListeningHint(device: VirtualDevice): boolean {
-  return (device instanceof ParticleDevice || device instanceof SparkCoreDevice) && device.mode !== 'listening';
-}
 
 /** Where what happens goes: a line for people, and the same as an event for programs. */
 export interface ActivityOutput {
