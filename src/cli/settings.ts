@@ -96,7 +96,7 @@ function readObject(path: string, pick: (parsed: unknown) => unknown): Record<st
   const value = pick(parsed);
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError('CONFIG_FILE', `${path} must hold a JSON object of option names and values, e.g. {"target": "particle"}.`, { path });
+    throw new InputError('CONFIG_FILE', `${path} must hold a JSON object of option names and values, e.g. {"baud": 57600}.`, { path });
   }
   return value as Record<string, unknown>;
 }

@@ -29,6 +29,7 @@ const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
 interface ConsoleTargetSpec {
   name: string;
   summary: string;
+  example?: DeviceProfile['example'];
   /** Its own command starts the receiver: `--trigger` does not replace it. */
   ignoresTrigger?: boolean;
   /** Command template; `{address}`, `{size}`, `{name}` are filled in. */
@@ -67,6 +68,7 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
   return {
     name: spec.name,
     summary: spec.summary,
+    example: spec.example,
     ignoresTrigger: spec.ignoresTrigger,
     assertDtr: true,
 
@@ -147,6 +149,7 @@ async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void
 export const ubootProfile = consoleTarget({
   name: 'uboot',
   summary: "U-Boot: types `loady <address>` at the prompt and reports U-Boot's `## Total Size`",
+  example: ['/dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000'],
   ignoresTrigger: true,
   command: (request) => (request.address === undefined ? 'loady' : `loady ${formatAddress(request.address)}`),
   prompt: UBOOT_PROMPT,

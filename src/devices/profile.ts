@@ -70,6 +70,8 @@ export interface DeviceProfile {
   readonly aliases?: readonly string[];
   /** One line for help texts and plans. */
   readonly summary: string;
+  /** A command line for --help's examples (what follows `serial-flash`), and what it does. */
+  readonly example?: readonly [args: string, description: string];
   /** What the devices it recognises are called as a group ("Spark or Particle device"), for help and messages. */
   readonly family?: string;
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */

@@ -23,6 +23,7 @@ export const PTY_REQUEST_SETTLE_MS = 50;
 export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
   summary: 'any standard YMODEM receiver that is already waiting (lrzsz rb, IAP bootloader menus)',
+  example: ['/dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
   assertDtr: true,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {

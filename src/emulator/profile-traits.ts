@@ -17,6 +17,8 @@ export interface ProfileTraits {
   readonly aliases?: readonly string[];
   /** One line for help and the list of profiles. */
   readonly summary: string;
+  /** A command line for emulate's --help (what follows `serial-flash emulate`), and what it does. */
+  readonly example?: readonly [args: string, description: string];
   readonly takes: readonly ProfileOption[];
   /** What `--firmware-version` means here, for help; absent: the profile has no versions. */
   readonly firmwareHelp?: string;
@@ -60,10 +62,11 @@ function particleFirmware(text: string): VirtualDeviceOptions {
   return { firmwareVersion: generation, ...exactVersion(text) };
 }
 
-function particle(name: string, summary: string): ProfileTraits {
+function particle(name: string, summary: string, example?: ProfileTraits['example']): ProfileTraits {
   return {
     name,
     summary,
+    example,
     takes: ['listening', 'erase-ms', 'write-ms'],
     firmwareHelp: `${FIRMWARE_GENERATIONS.join(', ')} or x.y.z (default 1.5.2)`,
     firmwareOptions: particleFirmware,
@@ -72,8 +75,12 @@ function particle(name: string, summary: string): ProfileTraits {
   };
 }
 
+/** The first is `emulate`'s default. */
 export const PROFILE_TRAITS: readonly ProfileTraits[] = [
-  particle('photon', 'Particle Photon (Device OS serial YMODEM, listening mode, DTR-gated USB)'),
+  particle('photon', 'Particle Photon (Device OS serial YMODEM, listening mode, DTR-gated USB)', [
+    '--listening --listen tcp://127.0.0.1:2000',
+    'a Photon in listening mode on TCP port 2000, to flash at tcp://127.0.0.1:2000',
+  ]),
   particle('p1', 'Particle P1 (as the Photon)'),
   particle('electron', 'Particle Electron (as the Photon, 300 s no-chunk reset)'),
   {
@@ -94,6 +101,7 @@ export const PROFILE_TRAITS: readonly ProfileTraits[] = [
   {
     name: 'ymodem',
     summary: 'A standard YMODEM receiver like lrzsz rb',
+    example: ['-p ymodem --once --image out.bin', 'receive one file like rb and keep it'],
     takes: [],
     oneSession: true,
     checksBlockCrc: true,
@@ -103,6 +111,7 @@ export const PROFILE_TRAITS: readonly ProfileTraits[] = [
     name: 'uboot',
     summary: 'U-Boot console with loady',
     takes: [],
+    example: ['-p uboot --pty', 'a U-Boot console on a pseudo-terminal'],
     firmwareHelp: 'banner version',
     firmwareOptions: (text) => ({ ubootVersion: text }),
     checksBlockCrc: true,

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
-import { firmwareVersionHelp, PROFILE_CHOICES } from '../../emulator/profile-traits.js';
+import { firmwareVersionHelp, PROFILE_CHOICES, PROFILE_NAMES, PROFILE_TRAITS } from '../../emulator/profile-traits.js';
 import { deviceOptionsFrom, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
 import { type Example, formatExamples, helpWidth } from '../help.js';
 import { onInterrupt } from '../interrupt.js';
@@ -23,11 +23,9 @@ const DEFAULT_LISTEN = 'tcp://127.0.0.1:0';
  */
 export const ONCE_LINGER_MS = 5_000;
 
-const EMULATE_EXAMPLES: readonly Example[] = [
-  ['serial-flash emulate --listening --listen tcp://127.0.0.1:2000', 'a Photon in listening mode on TCP port 2000, to flash at tcp://127.0.0.1:2000'],
-  ['serial-flash emulate -p ymodem --once --image out.bin', 'receive one file like rb and keep it'],
-  ['serial-flash emulate -p uboot --pty', 'a U-Boot console on a pseudo-terminal'],
-];
+const EMULATE_EXAMPLES: readonly Example[] = PROFILE_TRAITS.flatMap(({ example }) =>
+  example ? [[`serial-flash emulate ${example[0]}`, example[1]] as const] : [],
+);
 
 interface EmulateCommandArgs extends EmulateArgs {
   listen?: string;
@@ -42,7 +40,7 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
     describe: 'serve a virtual device on tcp://HOST:PORT (and a pty) to try the flasher without hardware',
     builder: (yargs: Argv) =>
       yargs
-        .option('profile', { alias: 'p', type: 'string', choices: PROFILE_CHOICES, default: 'photon', describe: 'which device' })
+        .option('profile', { alias: 'p', type: 'string', choices: PROFILE_CHOICES, default: PROFILE_NAMES[0], describe: 'which device' })
         .option('firmware-version', {
           type: 'string',
           describe: firmwareVersionHelp(),

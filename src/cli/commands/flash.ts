@@ -23,8 +23,7 @@ const flashExamples = (): readonly Example[] => [
   ['serial-flash /dev/ttyACM0 firmware.bin', `flash a ${recognisedFamilies()} (its receiver is started for you)`],
   ['serial-flash firmware.bin', 'the same, when exactly one device is connected'],
   ['serial-flash firmware.bin --all', 'flash every connected device at once, then show a table'],
-  ['serial-flash /dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
-  ['serial-flash /dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000'],
+  ...profiles().flatMap(({ example }) => (example ? [[`serial-flash ${example[0]}`, example[1]] as const] : [])),
 ];
 
 export interface FlashArgs {
