@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const EXAMPLE_MARKER = '<!-- library example: test/index.test.ts runs this block exactly as written -->';
 
 /** A directory whose node_modules/serial-flash is this repository, as after `npm install serial-flash`. */
 function consumerProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-consumer-'));
+  const dir = tempDir('consumer');
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(REPO_ROOT.replace(/\/$/, ''), join(dir, 'node_modules', 'serial-flash'), 'dir');
   return dir;

@@ -1,8 +1,7 @@
 /** Colour only on a terminal, never with NO_COLOR or TERM=dumb, and on the stream the text goes to. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
@@ -12,6 +11,7 @@ import { HumanRenderer } from '../../src/cli/render/human.js';
 import { RunReport } from '../../src/cli/report.js';
 import { fixture, REPO_ROOT } from '../helpers/cli.js';
 import { skipUnless } from '../helpers/system-tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ESC = '\x1b[';
 
@@ -60,7 +60,7 @@ const SCRIPT = { name: 'script', apt: 'bsdutils' };
 
 /** The CLI on a real terminal (util-linux `script` gives it a pty), flashing a virtual Photon in-process. */
 async function flashOnTerminal(env: NodeJS.ProcessEnv): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-color-'));
+  const dir = tempDir('color');
   const harness = join(dir, 'harness.mjs');
   writeFileSync(
     harness,

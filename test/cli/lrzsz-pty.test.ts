@@ -3,19 +3,19 @@
  * pseudo-terminal, so serialport's native binding is exercised end to end.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LRZSZ, ptyToCommand, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { runCli } from '../helpers/cli.js';
 import { testData } from '../helpers/virtual-link.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const skip = skipUnless(SOCAT, LRZSZ);
 
 for (const blockSize of [1024, 128]) {
   test(`a 150 KB file reaches rb --ymodem intact over a pty (${blockSize}-byte blocks)`, { skip, timeout: 90_000 }, async () => {
-    const work = mkdtempSync(join(tmpdir(), 'serial-flash-rb-'));
+    const work = tempDir('rb');
     const inbox = join(work, 'inbox');
     mkdirSync(inbox);
     const file = join(work, 'payload.bin');

@@ -1,13 +1,13 @@
 /** Several devices from the command line: --all, repeated --port, the table, exit codes, JSON. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { combinedExitCode } from '../../src/cli/commands/flash-many.js';
 import { startVirtualPort, VirtualBinding, type VirtualPortHandle } from '../../src/emulator/index.js';
 import { fixture } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TIME_SCALE = 0.02;
 const IMAGE = fixture('photon-user-part.bin');
@@ -117,7 +117,7 @@ test('--all --json: every line names its port, one device-result per device, one
 
 test('--log with several devices: each device line and trace line names its port', async () => {
   const { binding, close } = bench(['a', 'b']);
-  const log = join(mkdtempSync(join(tmpdir(), 'serial-flash-many-')), 'many.log');
+  const log = join(tempDir('many'), 'many.log');
   try {
     const run = await runMain([IMAGE, '--all', '--log', log], binding);
     assert.equal(run.code, 0, run.stderr);

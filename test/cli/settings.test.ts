@@ -4,13 +4,14 @@
  * was chosen without touching a port.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig, onCommandLine } from '../../src/cli/settings.js';
 import { fixture, runCli } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const IMAGE = fixture('photon-user-part.bin');
 /** A port no machine has: a dry run never opens it. */
@@ -25,7 +26,7 @@ interface Plan {
 
 /** A project directory with a config file, and a subdirectory to run from (the search goes upward). */
 function project(files: Record<string, unknown>): { root: string; sub: string } {
-  const root = mkdtempSync(join(tmpdir(), 'serial-flash-config-'));
+  const root = tempDir('config');
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, name), typeof content === 'string' ? content : JSON.stringify(content));
   const sub = join(root, 'src', 'app');
   mkdirSync(sub, { recursive: true });

@@ -1,12 +1,12 @@
 /** --trace and --log through the CLI, against virtual devices. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { fixture, runCli } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TIME_SCALE = 0.02;
 const TRACE_LINE = /^ +(\d+\.\d{3}) (tx|rx) (.+)$/;
@@ -19,7 +19,7 @@ function traceLines(text: string): { seconds: number; direction: string; descrip
     .map((match) => ({ seconds: Number(match[1]), direction: match[2]!, description: match[3]! }));
 }
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'serial-flash-trace-'));
+const traceDir = () => tempDir('trace');
 
 test('--trace shows the whole conversation with a Photon on stderr, timestamped, in order', async () => {
   const port = startVirtualPort('photon', { timeScale: TIME_SCALE });
@@ -69,7 +69,7 @@ test('--trace names the NAKs of a receiver that sees damaged blocks', async () =
 
 test('--log FILE: a header, every step, the trace and the result in the file; nothing extra on the terminal', async () => {
   const port = startVirtualPort('photon', { timeScale: TIME_SCALE });
-  const log = join(tempDir(), 'flash.log');
+  const log = join(traceDir(), 'flash.log');
   try {
     const run = await runMain([port.path, fixture('photon-user-part.bin'), '--log', log], port.binding);
     assert.equal(run.code, 0, run.stderr);
@@ -89,7 +89,7 @@ test('--log FILE: a header, every step, the trace and the result in the file; no
 
 test('--log keeps the failure too, with its exit code', async () => {
   const port = startVirtualPort('photon', { timeScale: TIME_SCALE, firmwareVersion: '6.x', listening: true });
-  const log = join(tempDir(), 'failed.log');
+  const log = join(traceDir(), 'failed.log');
   try {
     const run = await runMain([port.path, fixture('photon-user-part.bin'), '--log', log], port.binding);
     assert.equal(run.code, 1);
@@ -133,7 +133,7 @@ test('info --trace shows the listening-mode console conversation', async () => {
 });
 
 test('a log file that cannot be written is a usage error naming the path', async () => {
-  const log = join(tempDir(), 'no-such-dir', 'x.log');
+  const log = join(traceDir(), 'no-such-dir', 'x.log');
   const run = await runCli(['--log', log, '/dev/serial-flash-none', fixture('photon-user-part.bin')]);
   assert.equal(run.code, 2);
   assert.match(run.stderr, new RegExp(`Cannot write the log file ${log.replaceAll('/', '\\/')} \\(ENOENT\\)`));

@@ -1,8 +1,8 @@
 /** Real peers for interop tests; tests skip with an install hint when one is missing. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
@@ -25,7 +25,7 @@ export interface PtyPair {
 
 /** A real pseudo-terminal pair joined by socat: what one side writes, the other reads. */
 export async function ptyPair(): Promise<PtyPair> {
-  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-pty-'));
+  const dir = tempDir('pty');
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
@@ -50,7 +50,7 @@ export async function ptyPair(): Promise<PtyPair> {
  * after its final ACK, which on a pty pair can discard that ACK before socat reads it.
  */
 export async function ptyToCommand(command: string, cwd: string): Promise<{ path: string; exited: Promise<number | null>; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'serial-flash-pty-'));
+  const dir = tempDir('pty');
   const path = join(dir, 'tty');
   const child = spawn('socat', [`pty,raw,echo=0,link=${path}`, `EXEC:${command}`], { cwd, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -4,8 +4,7 @@
  * touched — the virtual device behind the port sees no open, no byte, no line-coding change.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SerialPortStream } from '@serialport/stream';
@@ -14,8 +13,9 @@ import { fixture } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
 import { ptyPair, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { DeviceView } from './observe.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'serial-flash-bad-input-'));
+const dir = tempDir('bad-input');
 const data = join(dir, 'app.bin');
 writeFileSync(data, Buffer.alloc(3000, 0x5a));
 const unreadable = join(dir, 'unreadable.bin');

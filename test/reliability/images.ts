@@ -4,12 +4,12 @@
  * for 0x08005000, and plain data for standard receivers. Written once per (kind, size) into a
  * temporary directory, because flash() reads files.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'crc';
 import { fixture } from '../helpers/cli.js';
 import { testData } from '../helpers/virtual-link.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export type ImageKind = 'photon' | 'electron' | 'core' | 'data';
 
@@ -59,7 +59,7 @@ export function userPartStart(kind: 'photon' | 'electron'): number {
 
 /** Images on disk, built on first use. */
 export class ImageStore {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'serial-flash-reliability-'));
+  private readonly dir = tempDir('reliability');
   private readonly built = new Map<string, { path: string; data: Buffer }>();
 
   get(kind: ImageKind, size: number): { path: string; data: Buffer } {

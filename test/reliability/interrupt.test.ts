@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { HarnessReport, HarnessSpec } from '../helpers/virtual-device-cli.js';
 import { ImageStore } from './images.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const HARNESS = fileURLToPath(new URL('../helpers/virtual-device-cli.js', import.meta.url));
 const images = new ImageStore();
@@ -66,7 +66,7 @@ function startHarness(spec: HarnessSpec, args: string[]): Child {
 }
 
 function reportPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'serial-flash-interrupt-')), 'report.json');
+  return join(tempDir('interrupt'), 'report.json');
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
