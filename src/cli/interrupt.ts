@@ -1,17 +1,18 @@
 /**
- * Ctrl-C and SIGTERM become one abort() (the transfer ends with CAN CAN at a block boundary);
- * a second Ctrl-C quits at once.
+ * Ctrl-C, SIGTERM and SIGHUP (the terminal was closed) become one abort(): the transfer ends
+ * with CAN CAN at a block boundary, and helpers such as the emulator's socat are stopped.
+ * A second signal quits at once.
  */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export function onInterrupt(controller: AbortController, onFirst: () => void): () => void {
   const handler = () => {
     if (controller.signal.aborted) process.exit(130);
     onFirst();
     controller.abort();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
   };
 }

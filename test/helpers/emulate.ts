@@ -16,6 +16,8 @@ export interface EmulateRun {
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Ctrl-C. */
   interrupt(): void;
+  /** Any other signal, e.g. SIGHUP when its terminal closes. */
+  signal(name: NodeJS.Signals): void;
   kill(): void;
 }
 
@@ -55,6 +57,7 @@ export function startEmulate(args: string[], options: { env?: NodeJS.ProcessEnv;
         pty: match[3],
         exited,
         interrupt: () => child.kill('SIGINT'),
+        signal: (name) => child.kill(name),
         kill: () => child.kill('SIGKILL'),
       });
     });
