@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
 import type { Checksum } from './blocks.js';
+import { isApplicationLogLine } from './application-log.js';
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
@@ -211,7 +212,7 @@ export class BlockExchange {
   private async receiverCancelled(): Promise<SerialFlashError> {
     // Receivers print their reason at once, in the same burst as the CANs ("Failed to receive
     // the file!"): its first line is the reason, not application logs before it, a stray `C`,
-    // or a log line a moment later.
+    // a log line a moment later, or one that happened to come right after the CANs.
     this.text.flush();
     const reasonBytes: number[] = [];
     let inBurst = true;
@@ -323,11 +324,11 @@ function describeReason(reason: RetryReason): string {
   return reason === 'nak' ? 'NAK, the block arrived damaged' : reason === 'timeout' ? 'no answer' : 'the receiver asked again';
 }
 
-/** The first line with printable text in it, control bytes (ACK, NAK…) left out. */
+/** The first line with printable text in it that is not an application's log line, control bytes (ACK, NAK…) left out. */
 function firstLine(text: string): string | undefined {
   return text
     .replace(/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/g, '')
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .find(Boolean);
+    .find((line) => line !== '' && !isApplicationLogLine(line));
 }

@@ -10,7 +10,7 @@ import type { UBootDevice } from '../../src/emulator/uboot-device.js';
 import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { explainParticleFailure } from '../../src/devices/particle/listening-mode.js';
 import { DisconnectedError } from '../../src/errors.js';
-import { SOH } from '../../src/protocol/control-bytes.js';
+import { CAN, SOH } from '../../src/protocol/control-bytes.js';
 import { fixture } from '../helpers/cli.js';
 import { ImageStore } from './images.js';
 import { flashVirtual, loseAckAfterEot, loseFirstAck, onBlock, TIME_SCALE } from './virtual-flash.js';
@@ -65,6 +65,37 @@ test('bug: the reason a device gave was taken from the last text line (a stray C
   );
   try {
     assert.equal(run.error?.message, 'The receiver cancelled the transfer and said: "Low battery: update refused".');
+  } finally {
+    run.port.close();
+  }
+});
+
+test('bug (soak seed 82): an application log line printed just after a receiver cancelled without a reason was quoted as its reason', async () => {
+  const { path } = images.get('data', 4096);
+  const run = await flashVirtual('ymodem', path, {}, { target: 'ymodem' }, (port) =>
+    onBlock(port, 2, () => {
+      port.device.send(Buffer.of(CAN, CAN)); // lrzsz prints its reason on its own terminal, not on the line
+      port.device.println('0000005000 [app] INFO: battery 479');
+    }),
+  );
+  try {
+    assert.equal(run.error?.message, 'The receiver cancelled the transfer without saying why.');
+  } finally {
+    run.port.close();
+  }
+});
+
+test('a reason printed after an application log line in the same burst as the CANs is still the one quoted', async () => {
+  const run = await flashVirtual('photon', PHOTON_IMAGE, {}, {}, (port) =>
+    onBlock(port, 2, () => {
+      port.device.send(Buffer.of(CAN, CAN));
+      port.device.println('0000005000 [app] INFO: battery 479');
+      port.device.println('Failed to save chunk!');
+    }),
+  );
+  try {
+    assert.match(run.error?.message ?? '', /\("Failed to save chunk!"\)/);
+    assert.doesNotMatch(run.error!.message, /battery/);
   } finally {
     run.port.close();
   }
