@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
     IMAGE_REFUSED_STACK_POINTER: "The image's initial stack pointer is outside the device's RAM.",
     IMAGE_REFUSED_RESET_HANDLER: "The image's reset handler is outside the region it is written to.",
     IMAGE_REFUSED_EXCEPTION_HANDLER: "An exception handler points outside the image's region.",
+    VERIFY_UNSUPPORTED: '--verify was asked of a device or port that cannot be asked what it runs.',
     IMAGE_REFUSED_DEPENDENCIES: 'The device says its system firmware does not meet what the module depends on.',
     IMAGE_REFUSED_LINK_ADDRESS: "The addresses inside the image show it was linked for another address than the device runs it from.",
     UNKNOWN_PROFILE: '`emulate --profile` names no virtual device.',
@@ -94,6 +95,8 @@ export const ERROR_CATALOGUE = {
     FLASH_WRITE_FAILED: 'The device could not write its flash.',
     ABORTED_ON_DEVICE: 'The transfer was aborted on the device.',
     DEVICE_GAVE_UP: 'The device gave up after too many errors.',
+    VERIFY_FAILED: '--verify: the restarted device does not have the image installed and valid.',
+    DEVICE_NOT_BACK: '--verify: the device did not come back after its restart to be asked.',
     UNEXPECTED: 'A failure serial-flash has no specific code for (a bug worth reporting).',
   },
   DisconnectedError: {

@@ -101,4 +101,12 @@ export interface DeviceProfile {
   explain(error: SerialFlashError): SerialFlashError;
   /** Leaves the port harmless before it is closed (e.g. back to 9600 baud). */
   release(session: DeviceSession): Promise<void>;
+  /**
+   * `--verify`: on the restarted device, confirms the image is installed and valid and says
+   * what it found ("user part version 6"); throws TransferError VERIFY_FAILED when it is not.
+   * Absent where the device cannot be asked what it runs.
+   */
+  verifyInstalled?(session: DeviceSession, image: FirmwareFile): Promise<string>;
+  /** Why `--verify` is impossible through this kind of port, if it is (checked before the device is touched). */
+  cannotVerify?(port: PortCapabilities): string | undefined;
 }

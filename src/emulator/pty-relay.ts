@@ -6,8 +6,10 @@
  * - it creates the pty (`/dev/ptmx`, unlock, `/dev/pts/N`), makes the slave raw and links it
  *   to the path asked for;
  * - it waits until a program opens the slave, then connects to the device's TCP host, and
- *   relays bytes both ways until either side goes (one open = one host session, as with a USB
- *   port; closing the master hangs the slave up, as a vanishing USB device does);
+ *   relays bytes both ways until either side goes: one open is one host session, as with a
+ *   USB port. When the program closes the pty the same pty waits for the next; when the device
+ *   goes (a reset), the pty is hung up and a new one takes its path, as a USB device
+ *   re-enumerates;
  * - it reads the slave's termios from the master (TCGETS2 on Linux: the master's termios
  *   calls act on the slave) and reports each new line rate as `rate N` on stdout, then waits
  *   for `ok` on stdin before relaying the bytes written after it, so the device acts on a
@@ -22,53 +24,67 @@ use Fcntl qw(O_RDWR O_NOCTTY);
 use IO::Socket::INET; use IO::Poll qw(POLLIN POLLHUP POLLERR);
 $| = 1;
 my ($host, $port, $link) = @ARGV;
-sysopen(my $master, '/dev/ptmx', O_RDWR | O_NOCTTY) or die "ptmx: $!\n";
-my $unlock = pack('i', 0);
-ioctl($master, 0x40045431, $unlock) or die "unlockpt: $!\n";              # TIOCSPTLCK
-my $n = pack('i', 0);
-ioctl($master, 0x80045430, $n) or die "ptsname: $!\n";                    # TIOCGPTN
-my $slave = '/dev/pts/' . unpack('i', $n);
-my $t = POSIX::Termios->new; $t->getattr(fileno($master));
-$t->setiflag($t->getiflag & ~(IGNBRK|BRKINT|PARMRK|ISTRIP|INLCR|IGNCR|ICRNL|IXON));
-$t->setoflag($t->getoflag & ~OPOST);
-$t->setlflag($t->getlflag & ~(ECHO|ECHONL|ICANON|ISIG|IEXTEN));
-$t->setcflag(($t->getcflag & ~(CSIZE|PARENB)) | CS8);
-$t->setattr(fileno($master), TCSANOW);
-unlink "$link.new"; symlink($slave, "$link.new") or die "link: $!\n"; rename("$link.new", $link) or die "link: $!\n";
-print "pty $slave\n";
+my ($master, $socket, $reported);
+sub open_pty {
+  sysopen($master, '/dev/ptmx', O_RDWR | O_NOCTTY) or die "ptmx: $!\n";
+  my $unlock = pack('i', 0);
+  ioctl($master, 0x40045431, $unlock) or die "unlockpt: $!\n";            # TIOCSPTLCK
+  my $n = pack('i', 0);
+  ioctl($master, 0x80045430, $n) or die "ptsname: $!\n";                  # TIOCGPTN
+  my $slave = '/dev/pts/' . unpack('i', $n);
+  my $t = POSIX::Termios->new; $t->getattr(fileno($master));
+  $t->setiflag($t->getiflag & ~(IGNBRK|BRKINT|PARMRK|ISTRIP|INLCR|IGNCR|ICRNL|IXON));
+  $t->setoflag($t->getoflag & ~OPOST);
+  $t->setlflag($t->getlflag & ~(ECHO|ECHONL|ICANON|ISIG|IEXTEN));
+  $t->setcflag(($t->getcflag & ~(CSIZE|PARENB)) | CS8);
+  $t->setattr(fileno($master), TCSANOW);
+  unlink "$link.new"; symlink($slave, "$link.new") or die "link: $!\n"; rename("$link.new", $link) or die "link: $!\n";
+  print "pty $slave\n";
+}
 sub rate {
   my $t2 = "\0" x 44;
   return undef unless ioctl($master, 0x802C542A, $t2);                   # TCGETS2: c_ospeed at 40
   return unpack('L', substr($t2, 40, 4));
 }
-# Until a program opens the slave, the master reports a hangup.
-my $poll = IO::Poll->new; $poll->mask($master => POLLIN);
-for (;;) { $poll->poll(0.01); last unless $poll->events($master) & POLLHUP; }
-my $socket = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => 'tcp') or exit 0;
-setsockopt($socket, 6, 1, 1);                                             # TCP_NODELAY
-my $reported = -1;
 sub report_rate {
   my $now = rate(); return if !defined $now || $now == $reported;
   $reported = $now; print "rate $now\n";
   my $ack = <STDIN>; exit 0 unless defined $ack;
 }
-$poll->mask($socket => POLLIN);
-my $buffer;
-for (;;) {
-  report_rate();
-  $poll->poll(0.01);
-  my $m = $poll->events($master);
-  if ($m & (POLLIN | POLLHUP | POLLERR)) {
+# One session: returns 'closed' when the program closed the pty, 'gone' when the device went.
+sub session {
+  $socket = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => 'tcp') or return 'gone';
+  setsockopt($socket, 6, 1, 1);                                           # TCP_NODELAY
+  $reported = -1;
+  my $poll = IO::Poll->new; $poll->mask($master => POLLIN); $poll->mask($socket => POLLIN);
+  my $buffer;
+  for (;;) {
     report_rate();
-    my $got = sysread($master, $buffer, 65536);
-    last if !$got;
-    syswrite($socket, $buffer) // last;
+    $poll->poll(0.01);
+    if ($poll->events($master) & (POLLIN | POLLHUP | POLLERR)) {
+      report_rate();
+      my $got = sysread($master, $buffer, 65536);
+      return 'closed' if !$got;
+      syswrite($socket, $buffer) // return 'gone';
+    }
+    if ($poll->events($socket) & (POLLIN | POLLHUP | POLLERR)) {
+      my $got = sysread($socket, $buffer, 65536);
+      return 'gone' if !$got;
+      my $off = 0;
+      while ($off < $got) { my $w = syswrite($master, $buffer, $got - $off, $off); last unless defined $w; $off += $w; }
+    }
   }
-  if ($poll->events($socket) & (POLLIN | POLLHUP | POLLERR)) {
-    my $got = sysread($socket, $buffer, 65536);
-    last if !$got;
-    my $off = 0;
-    while ($off < $got) { my $w = syswrite($master, $buffer, $got - $off, $off); last unless defined $w; $off += $w; }
+}
+for (;;) {
+  open_pty();
+  for (;;) {
+    # Until a program opens the slave, the master reports a hangup.
+    my $poll = IO::Poll->new; $poll->mask($master => POLLIN);
+    for (;;) { $poll->poll(0.01); last unless $poll->events($master) & POLLHUP; }
+    my $end = session();
+    close($socket) if $socket; undef $socket;
+    # The device went away: so does its port (closing the master hangs the slave up), and a new one appears.
+    if ($end eq 'gone') { close($master); last; }
   }
 }
 `;

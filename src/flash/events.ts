@@ -32,6 +32,8 @@ export interface FlashResult {
   retries: number;
   /** The device's own summary line ("Downloaded file successfully!", "## Total Size = …"). */
   deviceSummary?: string;
+  /** `--verify`: what the restarted device confirmed, and the seconds that took after the transfer. */
+  verified?: { installed: string; seconds: number };
 }
 
 export type FlashEvent =

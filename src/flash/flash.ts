@@ -6,7 +6,7 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
 import type { TargetRequest } from '../devices/profile.js';
-import { asSerialFlashError, imageRefusedError } from '../errors.js';
+import { asSerialFlashError, imageRefusedError, InputError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
@@ -17,6 +17,7 @@ import { describePort, findOnlyDevice, usbOf } from './discover.js';
 import { type SessionOptions, withDeviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
 import { validateFlashOptions } from './validate.js';
+import { verifyAfterRestart } from './verify.js';
 
 export interface FlashOptions {
   file: string;
@@ -35,6 +36,8 @@ export interface FlashOptions {
   force?: boolean;
   /** Check and plan, send nothing. */
   dryRun?: boolean;
+  /** After the update, wait for the restarted device and confirm it has the image installed and valid. */
+  verify?: boolean;
   /** Wait this long for the port to appear (a device plugged in or re-enumerating). */
   waitMs?: number;
   /**
@@ -98,6 +101,10 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   if (check.refusals.length > 0 && !options.force) throw imageRefusedError(check.refusals);
   const blockSize = options.blockSize ?? 1024;
   const capabilities = await transportOf(port).capabilities(port, options.binding);
+  if (options.verify) {
+    const why = choice.profile.verifyInstalled ? choice.profile.cannotVerify?.(capabilities) : `the ${choice.profile.name} target cannot be asked what it runs`;
+    if (why) throw new InputError('VERIFY_UNSUPPORTED', `--verify is not possible here: ${why}; flash without --verify.`);
+  }
   const plan: FlashPlan = {
     port,
     portReason,
@@ -132,7 +139,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     emit,
     release: (session) => profile.release(session),
   };
-  return withDeviceSession(sessionOptions, async (session) => {
+  const result = await withDeviceSession(sessionOptions, async (session): Promise<FlashResult> => {
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
       emit({ type: 'start', totalBytes: image.size });
@@ -166,6 +173,10 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       throw profile.explain(failure);
     }
   });
+  if (!options.verify) return result;
+  const verified = await verifyAfterRestart(profile, image, { ...sessionOptions, emit });
+  emit({ type: 'step', message: `verified: ${verified.installed} (${verified.seconds.toFixed(1)} s after the transfer)` });
+  return { ...result, verified };
 }
 
 /** The sender's waits that last as long as the device takes; line timing is not among them. */

@@ -49,3 +49,41 @@ test('the same through a real ser2net RFC 2217 server: SET-BAUDRATE reaches the 
     await served.close();
   }
 });
+
+test('--verify: after the restart the device is asked again and confirms the user part is installed and valid', { skip: skipUnless(PERL) }, async () => {
+  const served = await serveDevice('photon', { timeScale: TIME_SCALE });
+  try {
+    const run = await runMain([served.pty, fixture('photon-user-part.bin'), '--target', 'particle', '--verify', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; verified?: { installed: string; seconds: number } };
+    assert.equal(result.ok, true);
+    assert.equal(result.verified?.installed, 'user part version 6 installed and valid');
+    assert.ok(result.verified!.seconds > 0);
+    assert.ok(served.device.summary().resets >= 1, 'the device restarted in between');
+    const human = await runMain([served.pty, fixture('photon-user-part.bin'), '--target', 'particle', '--verify']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /✔ Verified after the restart: user part version 6 installed and valid \(\d+\.\d+ s more\)\./);
+  } finally {
+    await served.close();
+  }
+});
+
+test('--verify catches an update the device acknowledged but did not install (Device OS 0.5 does not validate before its ACK)', { skip: skipUnless(PERL) }, async () => {
+  const served = await serveDevice('photon', { timeScale: TIME_SCALE, firmwareVersion: '0.5' });
+  try {
+    const run = await runMain([served.pty, fixture('photon-user-part-bad-crc.bin'), '--target', 'particle', '--force', '--verify']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /The device restarted and lists no user part; it did not install the image/);
+  } finally {
+    await served.close();
+  }
+});
+
+test('--verify is refused before the device is touched where it cannot work: raw TCP, the Spark Core', async () => {
+  const overTcp = await runMain(['tcp://127.0.0.1:9', fixture('photon-user-part.bin'), '--verify']);
+  assert.equal(overTcp.code, 2, overTcp.stderr);
+  assert.match(overTcp.stderr, /--verify is not possible here: a raw TCP bridge cannot pass the 28800-baud signal that puts the restarted device in listening mode; flash without --verify\./);
+  const core = await runMain(['tcp://127.0.0.1:9', fixture('core-app-25k-0x08005000.bin'), '--verify']);
+  assert.equal(core.code, 2, core.stderr);
+  assert.match(core.stderr, /--verify is not possible here: the spark-core target cannot be asked what it runs/);
+});

@@ -42,6 +42,7 @@ export interface FlashArgs {
   wait?: string;
   force: boolean;
   dryRun: boolean;
+  verify: boolean;
   quiet: boolean;
   verbose: boolean;
 }
@@ -67,6 +68,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('wait', { type: 'string', describe: `wait up to SECONDS for the port to appear [default: ${DEFAULT_WAIT_SECONDS}]` })
         .option('force', { type: 'boolean', default: false, describe: 'send even what the image and address checks refuse' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
+        .option('verify', { type: 'boolean', default: false, describe: 'after the restart, ask the device whether the image is installed and valid' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
         .epilogue(
@@ -98,6 +100,7 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
     waitMs: args.wait === undefined ? undefined : secondsToMs('--wait', args.wait === '' ? DEFAULT_WAIT_SECONDS : Number(args.wait)),
     force: args.force,
     dryRun: args.dryRun,
+    verify: args.verify,
     trace: cli.report.wantsTraffic,
     binding: cli.binding,
   };

@@ -73,6 +73,7 @@ export class FlashJsonRenderer {
       retries: result.retries,
       deviceSummary: result.deviceSummary,
       transferSeconds: round(result.seconds),
+      ...(result.verified ? { verified: { installed: result.verified.installed, seconds: round(result.verified.seconds) } } : {}),
     });
   }
 

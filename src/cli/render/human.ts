@@ -74,6 +74,9 @@ export class HumanRenderer {
       `${this.paint('green', '✔')} Flashed ${countBytes(result.bytes)} to ${result.port}${at} (${result.target}) in ${formatSeconds(result.seconds)}${rate}${retries}.`,
     );
     if (result.deviceSummary && !this.options.quiet) this.line(`  device: ${result.deviceSummary}`);
+    if (result.verified) {
+      this.line(`${this.paint('green', '✔')} Verified after the restart: ${result.verified.installed} (${formatSeconds(result.verified.seconds)} more).`);
+    }
   }
 
   dryRun(plan: FlashPlan): void {

@@ -11,11 +11,12 @@
  * Electrons key/value pairs and no modules, and Core firmware before 0.4 nothing at all:
  * the platform is checked whenever there is an answer, dependencies whenever modules are listed.
  */
-import { imageRefusedError } from '../../errors.js';
+import { imageRefusedError, TransferError } from '../../errors.js';
 import type { ImageRefusal } from '../../image/firmware-file.js';
 import { waitForText } from '../console.js';
 import type { DeviceSession } from '../profile.js';
 import { platformById, withArticle } from '../platforms.js';
+import { switchToListeningRate } from './listening-mode.js';
 import { describeModule, MODULE_FUNCTION, type ModuleInfo } from './module-info.js';
 
 /** The answer takes a few ms; a device that has no `s` stays silent. */
@@ -143,4 +144,35 @@ export async function checkImageWithDevice(
   if (refusals.length === 0 || force) return device;
   await session.write('x');
   throw imageRefusedError(refusals);
+}
+
+/**
+ * `--verify` on the restarted device: back to listening mode, `s`, and the module the image
+ * holds must be listed in its slot with the image's version and pass the device's own checks.
+ */
+export async function verifyModuleInstalled(session: DeviceSession, image: ModuleInfo, imageName: string): Promise<string> {
+  if (!(await switchToListeningRate(session, 'listening mode'))) {
+    throw new TransferError('NO_ANSWER', `${session.connection.path} cannot pass the 28800-baud signal on, so the restarted device cannot be asked.`, { phase: 'verify' });
+  }
+  const device = await askModules(session);
+  // Still starting (or not listening yet): the caller tries again.
+  if (!device) throw new TransferError('NO_ANSWER', 'the restarted device did not list its modules yet', { phase: 'verify' });
+  await session.write('x');
+  const what = describeModule(image.moduleFunction, image.index);
+  const installed = findModule(device, image.moduleFunction, image.index);
+  const problem = !installed
+    ? `lists no ${what}`
+    : installed.version !== image.version
+      ? `has ${what} version ${installed.version}, not the version ${image.version} of ${imageName}`
+      : !installed.valid
+        ? `has ${what} version ${installed.version} but its own checks fail it (CRC, dependencies or platform)`
+        : undefined;
+  if (problem) {
+    throw new TransferError(
+      'VERIFY_FAILED',
+      `The device restarted and ${problem}; it did not install the image, so flash it again, and check its dependencies with --verbose.`,
+      { phase: 'verify' },
+    );
+  }
+  return `${what} version ${installed!.version} installed and valid`;
 }

@@ -21,7 +21,8 @@ import {
   startReceiverFromConsole,
   switchToListeningRate,
 } from './listening-mode.js';
-import { checkImageWithDevice } from './device-modules.js';
+import { checkImageWithDevice, verifyModuleInstalled } from './device-modules.js';
+import { TransferError } from '../../errors.js';
 import { checkParticleImage } from './module-checks.js';
 import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
 
@@ -108,4 +109,15 @@ export const particleProfile: DeviceProfile = {
   },
 
   release: restoreSafeRate,
+
+  async verifyInstalled(session: DeviceSession, image: FirmwareFile): Promise<string> {
+    const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
+    if (!info) throw new TransferError('VERIFY_FAILED', `${image.name} has no module header, so there is nothing to look for on the device.`, { phase: 'verify' });
+    return verifyModuleInstalled(session, info, image.name);
+  },
+
+  cannotVerify(port): string | undefined {
+    // The restarted device runs its application: only the 28800 signal brings it back to listening mode.
+    return port.lineRate ? undefined : `${port.description} cannot pass the 28800-baud signal that puts the restarted device in listening mode`;
+  },
 };

@@ -1,0 +1,49 @@
+/**
+ * `--verify`: after a successful update the device restarts and its port goes away. Wait for
+ * the port to come back, open it again, and let the profile ask the device whether the new
+ * image is installed and valid. Opening too early (the device still restarting, a port that
+ * appears before the device answers) is retried until the deadline; only the device's own
+ * "it is not installed" is final.
+ */
+import type { DeviceProfile } from '../devices/profile.js';
+import { CancelledError, InputError, TransferError } from '../errors.js';
+import type { FirmwareFile } from '../image/firmware-file.js';
+import { waitForPort } from '../transport/open.js';
+import { reasonOf } from '../util/reason.js';
+import { type SessionOptions, withDeviceSession } from './session.js';
+
+/** A Photon restarts and enumerates in about 5 s; a system part update can take much longer. */
+export const VERIFY_TIMEOUT_MS = 60_000;
+/** Between attempts: well under the time a USB device takes to enumerate. */
+const RETRY_INTERVAL_MS = 250;
+
+export async function verifyAfterRestart(
+  profile: DeviceProfile,
+  image: FirmwareFile,
+  session: SessionOptions,
+): Promise<{ installed: string; seconds: number }> {
+  const started = performance.now();
+  const timeScale = session.timeScale ?? 1;
+  const deadline = started + VERIFY_TIMEOUT_MS * timeScale;
+  session.emit({ type: 'step', message: 'waiting for the device to restart, to ask it what it now runs (--verify)' });
+  let lastProblem = 'its port did not come back';
+  while (performance.now() < deadline) {
+    try {
+      await waitForPort(session.port, { timeoutMs: Math.max(1, deadline - performance.now()), signal: session.signal, binding: session.binding });
+      const installed = await withDeviceSession(session, (opened) => profile.verifyInstalled!(opened, image));
+      return { installed, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      if (error instanceof CancelledError || error instanceof InputError) throw error;
+      if (error instanceof TransferError && error.code === 'VERIFY_FAILED') throw error;
+      lastProblem = reasonOf(error);
+    }
+    if (session.signal?.aborted) throw new CancelledError('Verifying was cancelled; the device had acknowledged the image.');
+    await new Promise((resolve) => setTimeout(resolve, RETRY_INTERVAL_MS));
+  }
+  const seconds = Math.round((VERIFY_TIMEOUT_MS * timeScale) / 1000);
+  throw new TransferError(
+    'DEVICE_NOT_BACK',
+    `The device took the image but could not be asked about it within ${seconds} s of its restart (${lastProblem.replace(/\.$/, '')}); check which firmware it runs, e.g. with serial-flash info.`,
+    { phase: 'verify' },
+  );
+}
