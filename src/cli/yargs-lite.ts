@@ -5,8 +5,10 @@
  * string-width, wrap-ansi, strip-ansi, emoji-regex and get-east-asian-width: about 40 modules,
  * and measuring every help cell with Intl.Segmenter and a fresh emoji regex. Our texts are
  * plain ASCII, so this builds the same yargs (its own factory, parser, cliui layout and
- * English strings) with a code-point width and a small word wrapper. If the package layout
- * ever differs, it falls back to the regular import.
+ * English strings) with a code-point width and a small word wrapper. Those are internal files
+ * yargs does not export, so this is done only for the exact version it was checked against
+ * (package.json pins it, and a test compares the help both ways); any other version, or a
+ * layout that fails to load, gets the regular import.
  */
 import { notStrictEqual, strictEqual } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,26 +20,51 @@ import type { Argv } from 'yargs';
 
 export type YargsFactoryFn = (argv?: readonly string[], cwd?: string) => Argv;
 
+/** The yargs release whose internal files this was written and tested against. */
+export const LITE_YARGS_VERSION = '18.2.0';
+
 let loaded: Promise<YargsFactoryFn> | undefined;
 
 /** The yargs function, loaded once. */
 export function loadYargs(): Promise<YargsFactoryFn> {
-  loaded ??= loadLite().catch(async () => (await import('yargs')).default as unknown as YargsFactoryFn);
+  loaded ??= chooseYargs(installedYargs());
   return loaded;
 }
 
-async function loadLite(): Promise<YargsFactoryFn> {
-  const fromHere = createRequire(import.meta.url);
-  const yargsDir = dirname(fromHere.resolve('yargs/package.json'));
+/** The light build for the version it was checked against; the regular import otherwise. */
+export async function chooseYargs(installed: { dir: string; version: string } | undefined): Promise<YargsFactoryFn> {
+  const regular = async () => (await import('yargs')).default as unknown as YargsFactoryFn;
+  if (installed?.version !== LITE_YARGS_VERSION) return regular();
+  return loadLite(installed.dir).catch(regular);
+}
+
+/** Where the yargs package this module resolves lives, and its version. */
+export function installedYargs(): { dir: string; version: string } | undefined {
+  try {
+    const manifest = createRequire(import.meta.url).resolve('yargs/package.json');
+    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? { dir: dirname(manifest), version } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadLite(yargsDir: string): Promise<YargsFactoryFn> {
   const fromYargs = createRequire(join(yargsDir, 'index.mjs'));
   const load = (path: string) => import(pathToFileURL(path).href);
-  const [factory, argvBin, parser, layout, i18n] = await Promise.all([
-    load(join(yargsDir, 'build/lib/yargs-factory.js')),
-    load(join(yargsDir, 'build/lib/utils/process-argv.js')),
-    load(fromYargs.resolve('yargs-parser')),
-    load(join(dirname(fromYargs.resolve('cliui')), 'build/lib/index.js')),
-    load(fromYargs.resolve('y18n')),
-  ]);
+  const locations = [
+    () => join(yargsDir, 'build/lib/yargs-factory.js'),
+    () => join(yargsDir, 'build/lib/utils/process-argv.js'),
+    () => fromYargs.resolve('yargs-parser'),
+    () => join(dirname(fromYargs.resolve('cliui')), 'build/lib/index.js'),
+    () => fromYargs.resolve('y18n'),
+  ];
+  // Settled, not Promise.all: when several fail (a resolve throws, an import rejects), every
+  // failure is handled, not just the first.
+  const loads = await Promise.allSettled(locations.map(async (locate) => load(locate())));
+  const failed = loads.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [factory, argvBin, parser, layout, i18n] = loads.map((result) => (result as PromiseFulfilledResult<any>).value);
   const cliui = (options: object) => layout.cliui(options, { stringWidth: textWidth, stripAnsi, wrap: wrapText });
   const y18n = (i18n.default ?? i18n) as (options: object) => unknown;
   const shim = {

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { loadYargs, textWidth, wrapText } from '../../src/cli/yargs-lite.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chooseYargs, installedYargs, LITE_YARGS_VERSION, loadYargs, textWidth, wrapText } from '../../src/cli/yargs-lite.js';
 
 function sampleParser(make: (argv: string[]) => Argv, width: number): Argv {
   return make([])
@@ -55,3 +57,21 @@ test('wrapText keeps inner spaces and line breaks, trims row ends and splits ove
   assert.equal(wrapText('abc defghi', 5), 'abc d\nefghi');
   assert.equal(wrapText('word   ', 4), 'word');
 });
+
+test('yargs is pinned to the exact version the light build was checked against, and that version is installed', () => {
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  assert.equal(manifest.dependencies.yargs, LITE_YARGS_VERSION, 'package.json pins yargs exactly');
+  assert.equal(installedYargs()?.version, LITE_YARGS_VERSION);
+});
+
+test('another yargs version, or one that is not found, gets the regular import', async () => {
+  const regular = (await import('yargs')).default as unknown;
+  const dir = installedYargs()!.dir;
+  assert.equal(await chooseYargs({ dir, version: '18.3.0' }), regular);
+  assert.equal(await chooseYargs(undefined), regular);
+  assert.notEqual(await chooseYargs({ dir, version: LITE_YARGS_VERSION }), regular, 'the pinned version gets the light build');
+  assert.equal(await chooseYargs({ dir: '/nonexistent', version: LITE_YARGS_VERSION }), regular, 'a layout that fails to load falls back');
+});
+
