@@ -6,7 +6,6 @@ import { ParticleDevice, startVirtualPort, VirtualBinding, type VirtualPortHandl
 import { CancelledError, InputError, PortError } from '../../src/errors.js';
 import { findAllDevices } from '../../src/flash/discover.js';
 import { flashMany } from '../../src/flash/flash-many.js';
-import { flash } from '../../src/flash/flash.js';
 import { fixture } from '../helpers/cli.js';
 
 const TIME_SCALE = 0.02;
@@ -20,24 +19,34 @@ function photons(count: number, options: Parameters<typeof startVirtualPort>[1] 
   return { binding, ports };
 }
 
+/**
+ * Holds every device's answers once it has the header, until all of them have one: the transfers
+ * can then only complete if they run at the same time, whatever the machine's load.
+ */
+function holdAnswersUntilAllStarted(ports: VirtualPortHandle[]): void {
+  let started = 0;
+  const waiting: (() => void)[] = [];
+  for (const port of ports) {
+    let holding = false;
+    port.device.on('transfer-start', () => {
+      holding = true;
+      started++;
+      if (started === ports.length) for (const release of waiting.splice(0)) release();
+    });
+    port.device.addOutputStage((bytes, next) => {
+      if (!holding || started === ports.length) return next(bytes);
+      waiting.push(() => next(bytes));
+    });
+  }
+}
+
 test('four devices are flashed at the same time: every transfer starts before any finishes, and each holds the image', async () => {
   const { binding, ports } = photons(4);
+  holdAnswersUntilAllStarted(ports);
   try {
-    const started = new Map<string, number>();
-    const finished = new Map<string, number>();
-    const result = await flashMany({
-      file: IMAGE,
-      ports: ports.map((port) => port.path),
-      binding,
-      onEvent: (port, event) => {
-        if (event.type === 'start') started.set(port, performance.now());
-      },
-      onDeviceDone: (outcome) => finished.set(outcome.port, performance.now()),
-    });
+    const result = await flashMany({ file: IMAGE, ports: ports.map((port) => port.path), binding });
     assert.equal(result.ok, true, JSON.stringify(result.devices.filter((d) => !d.ok).map((d) => !d.ok && d.error.message)));
     assert.deepEqual(result.devices.map((device) => device.port), ports.map((port) => port.path), 'outcomes in the order given');
-    assert.equal(started.size, 4);
-    assert.ok(Math.max(...started.values()) < Math.min(...finished.values()), 'the transfer windows overlap');
     const image = readFileSync(IMAGE);
     for (const port of ports) {
       assert.equal(port.device.lastTransfer?.status, 'accepted', port.path);
@@ -48,24 +57,7 @@ test('four devices are flashed at the same time: every transfer starts before an
   }
 });
 
-test('four devices take at most 1.5 times as long as one (with slack for a loaded machine)', async (t) => {
-  const one = photons(1);
-  const four = photons(4);
-  try {
-    let begin = performance.now();
-    await flash({ file: IMAGE, port: one.ports[0]!.path, binding: one.binding });
-    const single = performance.now() - begin;
-    begin = performance.now();
-    const result = await flashMany({ file: IMAGE, ports: four.ports.map((port) => port.path), binding: four.binding });
-    const all = performance.now() - begin;
-    assert.equal(result.ok, true);
-    t.diagnostic(`one device ${single.toFixed(0)} ms, four devices ${all.toFixed(0)} ms (${(all / single).toFixed(2)}×)`);
-    // One after another would take four times as long; the slack absorbs scheduling noise.
-    assert.ok(all <= 1.5 * single + 300, `four took ${all.toFixed(0)} ms, one ${single.toFixed(0)} ms`);
-  } finally {
-    for (const port of [...one.ports, ...four.ports]) port.close();
-  }
-});
+// How long four take against one is a speed figure: npm run bench measures it (BENCHMARKS.md).
 
 test('one device failing does not stop the others, and keeps its own reason', async () => {
   const binding = new VirtualBinding();
