@@ -36,6 +36,24 @@ export interface FlashResult {
   verified?: { installed: string; seconds: number };
 }
 
+/**
+ * What a flash reports, in this order:
+ *
+ *   plan                       once, after every check, before the port is opened (a dry run
+ *                              ends here)
+ *   open                       once, the port is open
+ *   step, device-text          any number, while the device is brought to its receiver (and
+ *                              again after the transfer, e.g. --verify)
+ *   start                      once, the sender begins
+ *   phase                      as the sender moves on: start → header → data → eot → end
+ *   progress                   after each acknowledged data block, bytes never decreasing
+ *   retry, device-text         any number, between the phases and progress they belong to
+ *   trace                      with --trace / --log only, every chunk either way, interleaved
+ *                              with all of the above from `open` on
+ *
+ * The result (or the typed error) comes after the last event. A failure may stop the order
+ * anywhere; nothing is emitted after it.
+ */
 export type FlashEvent =
   | { type: 'plan'; plan: FlashPlan }
   | { type: 'open'; port: string }
