@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
     FILE_UNREADABLE: 'The firmware file cannot be read (permissions, I/O error).',
     FILE_EMPTY: 'The firmware file is empty.',
     UNKNOWN_TARGET: 'The --target names no known device profile.',
+    PROTOCOL_UNSUPPORTED: "The target's receiver does not take the --protocol asked for.",
     DEVICE_IN_DFU: 'The port belongs to a device in DFU mode, which has no serial port.',
     NO_PORTS: 'Several devices were asked for, but no port was named.',
     PORT_REPEATED: 'The same port was named twice.',

@@ -21,6 +21,7 @@ export type { DeviceProfile } from './devices/profile.js';
 export { openConnection, waitForPort, type OpenConnectionOptions } from './transport/open.js';
 export type { Connection, UsbIdentity } from './transport/connection.js';
 export {
+  FileSender,
   YmodemSender,
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
@@ -32,7 +33,8 @@ export {
   type SenderPhase,
   type SenderTiming,
   type SendResult,
-} from './protocol/ymodem-sender.js';
+} from './protocol/file-sender.js';
+export { PROTOCOL_NAMES, type ProtocolName } from './protocol/protocols.js';
 export { type BlockSize, type Checksum, crc16 } from './protocol/blocks.js';
 
 // Addresses

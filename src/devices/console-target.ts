@@ -5,7 +5,8 @@
 import { CancelledError, InputError, type SerialFlashError, TransferError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
-import type { ReceiverDialect, SenderOptions } from '../protocol/ymodem-sender.js';
+import type { ReceiverDialect, SenderOptions } from '../protocol/file-sender.js';
+import type { ProtocolName } from '../protocol/protocols.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
@@ -42,6 +43,8 @@ interface ConsoleTargetSpec {
   banner?: RegExp;
   /** How its receiver departs from the standard. */
   dialect?: ReceiverDialect;
+  /** The protocols its command starts a receiver for; every one when absent. */
+  protocols?: readonly ProtocolName[];
 }
 
 const PLACEHOLDERS = ['{address}', '{size}', '{name}'];
@@ -70,6 +73,7 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
     summary: spec.summary,
     example: spec.example,
     ignoresTrigger: spec.ignoresTrigger,
+    protocols: spec.protocols,
     assertDtr: true,
 
     async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
@@ -157,6 +161,8 @@ export const ubootProfile = consoleTarget({
   banner: UBOOT_BANNER,
   // After the header's ACK, loady sends no C: it waits for block 1 (its own timeouts send one ~4 s later).
   dialect: { requestsAfterHeader: false },
+  // `loadx` for XMODEM is not typed yet.
+  protocols: ['ymodem'],
 });
 
 /** `--trigger "TEXT"`: a command typed at any console before YMODEM starts. */

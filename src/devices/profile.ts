@@ -6,7 +6,8 @@
  */
 import type { SerialFlashError } from '../errors.js';
 import type { FirmwareFile, ImageRefusal } from '../image/firmware-file.js';
-import type { SenderOptions, SendResult } from '../protocol/ymodem-sender.js';
+import type { SenderOptions, SendResult } from '../protocol/file-sender.js';
+import type { ProtocolName } from '../protocol/protocols.js';
 import type { Connection, PortCapabilities, UsbIdentity } from '../transport/connection.js';
 import type { ConsoleSession } from './console.js';
 import type { Platform } from './platforms.js';
@@ -24,6 +25,8 @@ export interface TargetRequest {
   platform?: Platform;
   /** Send even what the checks refuse (those made with the device's own answers included). */
   force?: boolean;
+  /** The file-transfer protocol the user chose (a console types the command that starts it). */
+  protocol?: ProtocolName;
 }
 
 export interface ImageCheck {
@@ -74,6 +77,8 @@ export interface DeviceProfile {
   readonly example?: readonly [args: string, description: string];
   /** What the devices it recognises are called as a group ("Spark or Particle device"), for help and messages. */
   readonly family?: string;
+  /** The protocols its receiver takes, the first by default; every one when absent. */
+  readonly protocols?: readonly ProtocolName[];
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */
   readonly assertDtr: boolean;
   /** Starts its receiver its own way even when `--trigger` is given (otherwise a trigger replaces the profile). */

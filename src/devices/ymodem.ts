@@ -1,11 +1,13 @@
 /**
- * A receiver that is already waiting: lrzsz `rb`, an ST-style IAP bootloader's download
- * menu, anything that speaks standard YMODEM. Nothing to enter, nothing to interpret.
+ * A receiver that is already waiting: lrzsz `rb` or `rx`, an ST-style IAP bootloader's
+ * download menu, a boot ROM's XMODEM loader, anything that speaks standard YMODEM or XMODEM.
+ * Nothing to enter, nothing to interpret.
  */
 import type { SerialFlashError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
-import type { SenderOptions } from '../protocol/ymodem-sender.js';
+import type { SenderOptions } from '../protocol/file-sender.js';
+import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/protocols.js';
 import { isPseudoTerminal } from '../transport/pseudo-terminal.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet } from './console.js';
@@ -22,7 +24,7 @@ export const PTY_REQUEST_SETTLE_MS = 50;
 
 export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
-  summary: 'any standard YMODEM receiver that is already waiting (lrzsz rb, IAP bootloader menus)',
+  summary: 'any standard YMODEM or XMODEM receiver that is already waiting (lrzsz rb/rx, IAP bootloader menus, boot ROMs)',
   example: ['/dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
   assertDtr: true,
 
@@ -35,7 +37,7 @@ export const ymodemProfile: DeviceProfile = {
 
   describeEntry(request: TargetRequest): string {
     const where = request.address !== undefined ? ` (it decides where the bytes go; ${formatAddress(request.address)} was checked, not sent)` : '';
-    return `none: the receiver must already be waiting for a YMODEM upload${where}`;
+    return `none: the receiver must already be waiting for ${PROTOCOLS[request.protocol ?? DEFAULT_PROTOCOL].upload}${where}`;
   },
 
   async enterReceiver(session: DeviceSession): Promise<SenderOptions | void> {

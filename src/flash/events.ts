@@ -1,5 +1,6 @@
 /** What a flash reports while it runs. The library never prints; the CLI renders these. */
-import type { RetryReason, SenderPhase } from '../protocol/ymodem-sender.js';
+import type { RetryReason, SenderPhase } from '../protocol/file-sender.js';
+import type { ProtocolName } from '../protocol/protocols.js';
 import type { TraceDirection } from './trace.js';
 
 export interface FlashPlan {
@@ -11,6 +12,7 @@ export interface FlashPlan {
   device?: string;
   file: string;
   bytes: number;
+  protocol: ProtocolName;
   blockSize: number;
   blocks: number;
   /** Where the bytes end up, when known. */

@@ -5,11 +5,12 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
-import type { TargetRequest } from '../devices/profile.js';
+import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
-import { DEFAULT_TIMING, YmodemSender, type SenderOptions } from '../protocol/ymodem-sender.js';
+import { DEFAULT_TIMING, FileSender, type SenderOptions } from '../protocol/file-sender.js';
+import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
 import type { Connection } from '../transport/connection.js';
 import { transportOf, waitForPort } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
@@ -28,6 +29,9 @@ export interface FlashOptions {
   address?: number;
   trigger?: string;
   baudRate?: number;
+  /** YMODEM unless told otherwise; XMODEM for boot ROMs and U-Boot's loadx. */
+  protocol?: ProtocolName;
+  /** The protocol's own by default (XMODEM 128, the others 1024). */
   blockSize?: BlockSize;
   retries?: number;
   responseTimeoutMs?: number;
@@ -96,10 +100,11 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   const described = await describePort(port, options.binding);
   const usb = usbOf(described);
   const choice = await chooseTarget(options.target ?? 'auto', usb, image, options.trigger);
-  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform, force: options.force };
+  const protocol = chooseProtocol(options.protocol, choice.profile);
+  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform, force: options.force, protocol };
   const check = await choice.profile.checkImage(image, request);
   if (check.refusals.length > 0 && !options.force) throw imageRefusedError(check.refusals);
-  const blockSize = options.blockSize ?? 1024;
+  const blockSize = options.blockSize ?? PROTOCOLS[protocol].blockSize;
   const capabilities = await transportOf(port).capabilities(port, options.binding);
   if (options.verify) {
     const why = choice.profile.verifyInstalled ? choice.profile.cannotVerify?.(capabilities) : `the ${choice.profile.name} target cannot be asked what it runs`;
@@ -113,6 +118,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     device: choice.platform?.name,
     file: image.path,
     bytes: image.size,
+    protocol,
     blockSize,
     blocks: Math.ceil(image.size / blockSize),
     address: check.destination ?? options.address,
@@ -143,8 +149,8 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
       emit({ type: 'start', totalBytes: image.size });
-      const sender = new YmodemSender(session.connection.stream, {
-        ...senderOptions(options, session.connection, profile.senderOptions(request), timeScale),
+      const sender = new FileSender(session.connection.stream, {
+        ...senderOptions(options, request, session.connection, profile.senderOptions(request), timeScale),
         ...scaleDeviceWaits(learned, timeScale),
         reader: session.reader,
         signal: options.signal,
@@ -179,6 +185,17 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   return { ...result, verified };
 }
 
+/** The protocol asked for, or the target's own; refused before the port is opened when the target's receiver does not take it. */
+function chooseProtocol(requested: ProtocolName | undefined, profile: DeviceProfile): ProtocolName {
+  const supported = profile.protocols ?? PROTOCOL_NAMES;
+  const protocol = requested ?? supported[0]!;
+  if (!supported.includes(protocol)) {
+    const takes = supported.map((name) => PROTOCOLS[name].label).join(' or ');
+    throw new InputError('PROTOCOL_UNSUPPORTED', `The ${profile.name} target takes ${takes} only, not ${PROTOCOLS[protocol].label}; leave out --protocol.`);
+  }
+  return protocol;
+}
+
 /** The sender's waits that last as long as the device takes; line timing is not among them. */
 const DEVICE_WAITS = ['startTimeoutMs', 'responseTimeoutMs', 'headerAckTimeoutMs', 'finalAckTimeoutMs', 'eotGraceMs'] as const;
 
@@ -189,9 +206,10 @@ function scaleDeviceWaits(options: SenderOptions, timeScale: number): SenderOpti
   return scaled;
 }
 
-function senderOptions(options: FlashOptions, connection: Connection, dialect: SenderOptions, timeScale: number): SenderOptions {
+function senderOptions(options: FlashOptions, request: TargetRequest, connection: Connection, dialect: SenderOptions, timeScale: number): SenderOptions {
   const defaults: SenderOptions = Object.fromEntries(DEVICE_WAITS.map((key) => [key, DEFAULT_TIMING[key]]));
   const user: SenderOptions = {
+    protocol: request.protocol,
     blockSize: options.blockSize,
     retries: options.retries,
     responseTimeoutMs: options.responseTimeoutMs,

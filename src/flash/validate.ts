@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { MAX_ADDRESS } from '../image/address.js';
+import { isProtocolName, PROTOCOL_NAMES } from '../protocol/protocols.js';
 
 /** Beyond an hour a timeout is a typo, and a hang in practice. */
 export const MAX_TIMEOUT_MS = 3_600_000;
@@ -14,6 +15,7 @@ export const MIN_BAUD_RATE = 50;
 export const MAX_BAUD_RATE = 12_000_000;
 
 interface Checked {
+  protocol?: string;
   retries?: number;
   responseTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -34,6 +36,9 @@ export function validateFlashOptions(options: Checked): void {
   const scale = options.timeScale;
   if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
     throw new InputError('BAD_OPTION', `timeScale must be a positive number (1 for real devices), not ${scale}.`);
+  }
+  if (options.protocol !== undefined && !isProtocolName(options.protocol)) {
+    throw new InputError('BAD_OPTION', `--protocol must be one of ${PROTOCOL_NAMES.join(', ')}, not ${options.protocol}.`);
   }
   if (options.blockSize !== undefined && options.blockSize !== 128 && options.blockSize !== 1024) {
     throw new InputError('BAD_OPTION', `--block-size must be 128 or 1024, not ${options.blockSize}.`);

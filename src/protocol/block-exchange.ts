@@ -14,6 +14,7 @@ import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
 import { definedOnly } from '../util/defined.js';
 import { type ReceiverDialect, STANDARD_DIALECT } from './dialect.js';
+import { DEFAULT_PROTOCOL, PROTOCOLS } from './protocols.js';
 import {
   DEFAULT_RETRIES,
   DEFAULT_TIMING,
@@ -95,7 +96,7 @@ export class BlockExchange {
         if (this.dialect.silentStart) return true;
         throw this.error(
           'NO_RECEIVER',
-          `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for a YMODEM upload.`,
+          `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload}.`,
         );
       }
       if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {

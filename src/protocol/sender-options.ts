@@ -5,6 +5,7 @@
 import type { ByteReader } from './byte-reader.js';
 import type { BlockSize, Checksum, FileInfo } from './blocks.js';
 import type { ReceiverDialect } from './dialect.js';
+import type { ProtocolName } from './protocols.js';
 
 export type { ReceiverDialect } from './dialect.js';
 
@@ -55,6 +56,9 @@ export interface SenderTiming {
 }
 
 export interface SenderOptions extends Partial<SenderTiming> {
+  /** YMODEM (the default), XMODEM or XMODEM-1K. */
+  protocol?: ProtocolName;
+  /** Data block size; the protocol's own by default (XMODEM 128, the others 1024). */
   blockSize?: BlockSize;
   /** Attempts per block after the first, before giving up. */
   retries?: number;

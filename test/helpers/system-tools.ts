@@ -49,10 +49,16 @@ export async function ptyPair(): Promise<PtyPair> {
  * talks through a socket, not a second pty: lrzsz `rb` flushes its tty (TCIOFLUSH) right
  * after its final ACK, which on a pty pair can discard that ACK before socat reads it.
  */
-export async function ptyToCommand(command: string, cwd: string): Promise<{ path: string; exited: Promise<number | null>; close(): Promise<void> }> {
+export async function ptyToCommand(
+  command: string,
+  cwd: string,
+  { startWhenOpened = false }: { startWhenOpened?: boolean } = {},
+): Promise<{ path: string; exited: Promise<number | null>; close(): Promise<void> }> {
   const dir = tempDir('pty');
   const path = join(dir, 'tty');
-  const child = spawn('socat', [`pty,raw,echo=0,link=${path}`, `EXEC:${command}`], { cwd, stdio: 'ignore' });
+  // startWhenOpened: the command starts once the pty is opened, so what it says first is not
+  // discarded by the opener's input flush (rx asks again only every 14 s).
+  const child = spawn('socat', [`pty,raw,echo=0,${startWhenOpened ? 'wait-slave,' : ''}link=${path}`, `EXEC:${command}`], { cwd, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
   if (!existsSync(path)) throw new Error('socat did not create the pty');

@@ -1,7 +1,7 @@
 /** Opens serialport's real stream over a virtual binding with one scripted device behind it. */
 import { SerialPortStream } from '@serialport/stream';
 import { VirtualBinding, type VirtualPortOptions, type VirtualWire } from '../../src/emulator/virtual-binding.js';
-import type { BlockSource } from '../../src/protocol/ymodem-sender.js';
+import type { BlockSource } from '../../src/protocol/file-sender.js';
 
 export async function openVirtualStream(wire: VirtualWire, options: VirtualPortOptions = {}) {
   const binding = new VirtualBinding();

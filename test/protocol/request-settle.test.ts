@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { YmodemSender, type SenderOptions } from '../../src/protocol/ymodem-sender.js';
+import { FileSender, type SenderOptions } from '../../src/protocol/file-sender.js';
 import { ScriptedReceiver } from '../helpers/scripted-receiver.js';
 import { bufferBlockSource, openVirtualStream, testData } from '../helpers/virtual-link.js';
 
@@ -11,7 +11,7 @@ async function sendTime(requestSettleMs: number | undefined): Promise<number> {
   const receiver = new ScriptedReceiver();
   const link = await openVirtualStream(receiver);
   let headerAt = 0;
-  const sender = new YmodemSender(link.stream, {
+  const sender = new FileSender(link.stream, {
     ...FAST,
     ...(requestSettleMs === undefined ? {} : { requestSettleMs }),
     onEvent: (e) => {

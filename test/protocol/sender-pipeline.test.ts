@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TransferError } from '../../src/errors.js';
-import { type BlockSource, type SenderEvent, YmodemSender } from '../../src/protocol/ymodem-sender.js';
+import { type BlockSource, type SenderEvent, FileSender } from '../../src/protocol/file-sender.js';
 import { ScriptedReceiver } from '../helpers/scripted-receiver.js';
 import { bufferBlockSource, openVirtualStream, testData } from '../helpers/virtual-link.js';
 
@@ -11,7 +11,7 @@ async function send(source: BlockSource, receiver = new ScriptedReceiver()) {
   const link = await openVirtualStream(receiver);
   const events: SenderEvent[] = [];
   try {
-    const result = await new YmodemSender(link.stream, { ...FAST, onEvent: (e) => events.push(e) }).send(source).catch((e: unknown) => e);
+    const result = await new FileSender(link.stream, { ...FAST, onEvent: (e) => events.push(e) }).send(source).catch((e: unknown) => e);
     return { result, events, receiver };
   } finally {
     await link.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CancelledError, InputError, TransferError } from '../../src/errors.js';
 import { CAN } from '../../src/protocol/control-bytes.js';
-import { type SenderEvent, type SenderOptions, YmodemSender } from '../../src/protocol/ymodem-sender.js';
+import { type SenderEvent, type SenderOptions, FileSender } from '../../src/protocol/file-sender.js';
 import { type ReceiverScript, ScriptedReceiver } from '../helpers/scripted-receiver.js';
 import { bufferBlockSource, openVirtualStream, testData } from '../helpers/virtual-link.js';
 
@@ -13,7 +13,7 @@ async function transfer(data: Buffer, script: ReceiverScript = {}, options: Send
   const receiver = new ScriptedReceiver(script);
   const link = await openVirtualStream(receiver);
   const events: SenderEvent[] = [];
-  const sender = new YmodemSender(link.stream, { ...FAST, ...options, onEvent: (e) => events.push(e) });
+  const sender = new FileSender(link.stream, { ...FAST, ...options, onEvent: (e) => events.push(e) });
   try {
     const result = await sender.send(bufferBlockSource(data)).catch((error: unknown) => error as Error);
     await new Promise((r) => setTimeout(r, 20)); // let trailing CANs reach the receiver
@@ -159,7 +159,7 @@ test('cancelling with an AbortSignal sends CAN CAN after a whole block and repor
   const receiver = new ScriptedReceiver({});
   const link = await openVirtualStream(receiver, { bytesPerSecond: 50_000 });
   const controller = new AbortController();
-  const sender = new YmodemSender(link.stream, {
+  const sender = new FileSender(link.stream, {
     ...FAST,
     signal: controller.signal,
     onEvent: (e) => {
@@ -194,7 +194,7 @@ test('a receiver that never acknowledges the closing block is not reported as a 
       if (!(receiver.eotSeen && chunk[0] === 0x01 && chunk[1] === 0)) receiver.onHostData(chunk);
     },
   });
-  const sender = new YmodemSender(link.stream, { ...FAST, retries: 2 });
+  const sender = new FileSender(link.stream, { ...FAST, retries: 2 });
   const error = await sender.send(bufferBlockSource(data)).catch((e: unknown) => e);
   await link.close();
   assert.ok(error instanceof TransferError, 'no success without the final ACK');

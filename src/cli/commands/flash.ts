@@ -5,6 +5,7 @@ import type { BlockSize } from '../../protocol/blocks.js';
 import { statSync } from 'node:fs';
 import { EXIT, EXIT_CODE_MEANINGS, exitCodeFor } from '../exit-codes.js';
 import { type Example, formatDefinitions, formatExamples, helpWidth } from '../help.js';
+import { PROTOCOL_NAMES, type ProtocolName } from '../../protocol/protocols.js';
 import type { Cli } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
@@ -35,7 +36,8 @@ export interface FlashArgs {
   address?: string;
   trigger?: string;
   baud: number;
-  blockSize: number;
+  protocol?: string;
+  blockSize?: number;
   retries?: number;
   timeout?: number;
   startTimeout?: number;
@@ -61,7 +63,8 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('address', { alias: 'a', type: 'string', describe: 'flash address, e.g. 0x08005000 (checked against the image; sent to consoles)' })
         .option('trigger', { type: 'string', describe: 'console command that starts the receiver; {address} {size} {name} are filled in' })
         .option('baud', { alias: 'b', type: 'number', default: 115200, describe: 'line rate' })
-        .option('block-size', { type: 'number', choices: [128, 1024], default: 1024, describe: 'YMODEM block size' })
+        .option('protocol', { type: 'string', choices: PROTOCOL_NAMES, describe: 'transfer protocol [default: ymodem]' })
+        .option('block-size', { type: 'number', choices: [128, 1024], describe: 'data block size [default: 1024; 128 for xmodem]' })
         .option('retries', { type: 'number', describe: 'attempts per block before giving up [default: 10]' })
         .option('timeout', { type: 'number', describe: 'seconds to wait for each answer [default: 10]' })
         .option('start-timeout', { type: 'number', describe: 'seconds to wait for the receiver to start [default: 60]' })
@@ -93,7 +96,8 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
     address: parseAddressOption(args.address),
     trigger: args.trigger,
     baudRate: args.baud,
-    blockSize: args.blockSize as BlockSize,
+    protocol: args.protocol as ProtocolName | undefined,
+    blockSize: args.blockSize as BlockSize | undefined,
     retries: args.retries,
     responseTimeoutMs: secondsToMs('--timeout', args.timeout),
     startTimeoutMs: secondsToMs('--start-timeout', args.startTimeout),

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
+import { PROTOCOLS } from '../../protocol/protocols.js';
 import { type Style, paint } from '../color.js';
 import { countBytes, formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
 
@@ -145,7 +146,7 @@ export function describePlan(plan: FlashPlan): string {
     `Target:  ${plan.target}${plan.device ? ` — ${plan.device}` : ''} (${plan.targetReason})`,
     `File:    ${plan.file}, ${countBytes(plan.bytes)}${plan.image ? ` — ${plan.image}` : ''}`,
     `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}`,
-    `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes`,
+    `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes, ${PROTOCOLS[plan.protocol].label}`,
     `Entry:   ${plan.entry}`,
   ];
   return lines.join('\n');

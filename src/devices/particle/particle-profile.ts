@@ -5,7 +5,7 @@
  */
 import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
-import type { SenderOptions } from '../../protocol/ymodem-sender.js';
+import type { SenderOptions } from '../../protocol/file-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
 import { platformById, platformByUsb } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
@@ -50,6 +50,8 @@ export const particleProfile: DeviceProfile = {
   name: 'particle',
   summary: 'Particle Photon, P1, Electron, Argon, Boron, Xenon on Device OS 0.5–5.x (listening mode over USB serial)',
   family: 'Spark or Particle device',
+  // The receiver learns the image's size from the YMODEM header.
+  protocols: ['ymodem'],
   assertDtr: true,
 
   recognise(usb) {

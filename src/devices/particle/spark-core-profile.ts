@@ -5,7 +5,7 @@
  */
 import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
-import type { SenderOptions } from '../../protocol/ymodem-sender.js';
+import type { SenderOptions } from '../../protocol/file-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
 import { platformByKey, platformByUsb } from '../platforms.js';
 import { checkImageWithDevice } from './device-modules.js';
@@ -36,6 +36,8 @@ export const sparkCoreProfile: DeviceProfile = {
   aliases: ['core'],
   summary: 'Spark Core on firmware 0.4.x (28800 baud arms its receiver; image installed at 0x08005000)',
   family: 'Spark or Particle device',
+  // The receiver learns the image's size from the YMODEM header.
+  protocols: ['ymodem'],
   assertDtr: true,
 
   recognise(usb) {

@@ -1,20 +1,23 @@
 /**
- * Sends one file over any duplex byte stream and reports progress through typed events.
+ * Sends one file over any duplex byte stream with the protocol asked for (YMODEM unless
+ * told otherwise) and reports progress through typed events.
  *
- * The seam: a session framer (YMODEM batch today) decides which frames go in which order;
- * the block-exchange core (block-exchange.ts) sends each one, reads its answer, retries, and
- * cancels cleanly. A new protocol is a new framer, not a flag threaded through the core.
+ * The seam: a session framer (protocols.ts: YMODEM batch, XMODEM) decides which frames go
+ * in which order; the block-exchange core (block-exchange.ts) sends each one, reads its
+ * answer, retries, and cancels cleanly; the receiver's dialect (dialect.ts) says where it
+ * departs from the standard. A new protocol is a new framer, not a flag threaded through
+ * the core.
  */
 import type { Duplex } from 'node:stream';
 import { InputError } from '../errors.js';
 import { BlockExchange } from './block-exchange.js';
+import { DEFAULT_PROTOCOL, PROTOCOLS } from './protocols.js';
 import type { BlockSource, SenderOptions, SendResult } from './sender-options.js';
-import { sendYmodemBatch } from './ymodem-session.js';
 
 export * from './sender-options.js';
 
 /** Sends one file. Create one sender per transfer. */
-export class YmodemSender {
+export class FileSender {
   private readonly exchange: BlockExchange;
 
   constructor(stream: Duplex, private readonly options: SenderOptions = {}) {
@@ -36,6 +39,10 @@ export class YmodemSender {
       // An empty image "downloaded successfully" is how the seed thread's device lost its firmware.
       throw new InputError('FILE_EMPTY', `${source.name} is empty (0 bytes); nothing was sent — did the build fail?`);
     }
-    return this.exchange.run(() => sendYmodemBatch(this.exchange, source, this.options.blockSize ?? 1024));
+    const protocol = PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL];
+    return this.exchange.run(() => protocol.send(this.exchange, source, this.options.blockSize ?? protocol.blockSize));
   }
 }
+
+/** The name this class had when YMODEM was the only protocol; library users may still use it. */
+export { FileSender as YmodemSender };
