@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
-import type { Checksum } from './blocks.js';
+import type { BlockSize, Checksum } from './blocks.js';
 import { isApplicationLogLine } from './application-log.js';
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
@@ -23,6 +23,8 @@ import {
   type SenderOptions,
   type SenderPhase,
   type SenderTiming,
+  type BlockSource,
+  type SendResult,
 } from './sender-options.js';
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
@@ -174,6 +176,11 @@ export class BlockExchange {
         this.emit({ type: 'retry', phase: 'eot', block: this.block, attempt: attempt + 1, reason: answer === NAK ? 'nak' : 'timeout' });
       }
     }
+  }
+
+  /** What a finished session reports. */
+  result(source: BlockSource, blockSize: BlockSize, firstEotAcked: boolean): SendResult {
+    return { bytes: source.size, blocks: Math.ceil(source.size / blockSize), retries: this.retryCount, checksum: this.checksum, firstEotAcked };
   }
 
   /** Whether the receiver's own words say it has the whole file. */

@@ -16,11 +16,5 @@ export async function sendXmodemFile(exchange: BlockExchange, source: BlockSourc
   exchange.setPhase('eot');
   // The EOT's ACK ends the transfer: there is no closing block.
   const firstEotAcked = await exchange.sendEot();
-  return {
-    bytes: source.size,
-    blocks: Math.ceil(source.size / blockSize),
-    retries: exchange.retryCount,
-    checksum: exchange.checksum,
-    firstEotAcked,
-  };
+  return exchange.result(source, blockSize, firstEotAcked);
 }

@@ -26,13 +26,7 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   await exchange.awaitExpectedC(timing.eotGraceMs);
   exchange.block = 0;
   await sendEndOfBatch(exchange);
-  return {
-    bytes: source.size,
-    blocks: Math.ceil(source.size / blockSize),
-    retries: exchange.retryCount,
-    checksum: exchange.checksum,
-    firstEotAcked,
-  };
+  return exchange.result(source, blockSize, firstEotAcked);
 }
 
 /**
