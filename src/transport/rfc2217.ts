@@ -2,7 +2,7 @@
  * `rfc2217://host:port`: a serial port served over telnet with the COM-PORT-OPTION (RFC 2217),
  * as ser2net's `telnet(rfc2217)` accepter does. Unlike a raw TCP bridge, the line rate, the
  * data format and the modem lines cross the network, so the 28800-baud signal reaches a
- * Particle device and a U-Boot `loady` rate switch works (docs/protocol.md, RFC 2217 section).
+ * Particle device and a U-Boot `loady` rate switch works (docs/protocol.md §9).
  *
  * Telnet framing is undone here: 0xFF (IAC) in the data is doubled in both directions, option
  * negotiation and COM-PORT answers are taken out of the byte stream, and both sides are put
