@@ -7,17 +7,13 @@ import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
 import type { SenderOptions } from '../../protocol/file-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
-import { platformById, platformByUsb } from '../platforms.js';
+import { platformById } from '../platforms.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
-import { identifyParticleDevice } from './identify.js';
+import { particleFamilyHooks } from './family.js';
 import {
   confirmsDownload,
-  explainParticleFailure,
   FIRST_ANSWER_TIMEOUT_MS,
-  isUnansweredHeader,
   noAnswerError,
-  readClosingText,
-  restoreSafeRate,
   startReceiverFromConsole,
   switchToListeningRate,
 } from './listening-mode.js';
@@ -49,22 +45,14 @@ const PARTICLE_DIALECT: SenderOptions = {
 export const particleProfile: DeviceProfile = {
   name: 'particle',
   summary: 'Particle Photon, P1, Electron, Argon, Boron, Xenon on Device OS 0.5–5.x (listening mode over USB serial)',
-  family: 'Spark or Particle device',
+  ...particleFamilyHooks('device', (platform) => platform.key !== 'core'),
   // The receiver learns the image's size from the YMODEM header.
   protocols: ['ymodem'],
-  assertDtr: true,
-
-  recognise(usb) {
-    const known = platformByUsb(usb);
-    return known && known.platform.key !== 'core' ? { name: known.platform.name, mode: known.mode, platform: known.platform } : undefined;
-  },
 
   claimsImage(head) {
     const info = parseModuleInfo(head);
     return info && { reason: `the image has a Particle module header (platform ${info.platformId})` };
   },
-
-  identify: identifyParticleDevice,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
@@ -101,16 +89,6 @@ export const particleProfile: DeviceProfile = {
   senderOptions(): SenderOptions {
     return PARTICLE_DIALECT;
   },
-
-  async finish(session: DeviceSession): Promise<string | undefined> {
-    return readClosingText(session);
-  },
-
-  explain(error) {
-    return isUnansweredHeader(error) ? noAnswerError('device') : explainParticleFailure(error, 'device');
-  },
-
-  release: restoreSafeRate,
 
   async verifyInstalled(session: DeviceSession, image: FirmwareFile): Promise<string> {
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));

@@ -7,18 +7,14 @@ import { formatAddress } from '../../image/address.js';
 import type { FirmwareFile } from '../../image/firmware-file.js';
 import type { SenderOptions } from '../../protocol/file-sender.js';
 import { protectedRegionRefusals } from '../address-check.js';
-import { platformByKey, platformByUsb } from '../platforms.js';
+import { platformByKey } from '../platforms.js';
 import { checkImageWithDevice } from './device-modules.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from '../profile.js';
-import { identifyParticleDevice } from './identify.js';
+import { particleFamilyHooks } from './family.js';
 import { CORE_APPLICATION_ADDRESS, checkCoreImage, looksLikeCoreApplication } from './spark-core-image.js';
 import {
   confirmsDownload,
-  explainParticleFailure,
-  isUnansweredHeader,
   noAnswerError,
-  readClosingText,
-  restoreSafeRate,
   startReceiverFromConsole,
   switchToListeningRate,
 } from './listening-mode.js';
@@ -35,22 +31,14 @@ export const sparkCoreProfile: DeviceProfile = {
   name: 'spark-core',
   aliases: ['core'],
   summary: 'Spark Core on firmware 0.4.x (28800 baud arms its receiver; image installed at 0x08005000)',
-  family: 'Spark or Particle device',
+  ...particleFamilyHooks('Spark Core', (platform) => platform === CORE),
   // The receiver learns the image's size from the YMODEM header.
   protocols: ['ymodem'],
-  assertDtr: true,
-
-  recognise(usb) {
-    const known = platformByUsb(usb);
-    return known?.platform === CORE ? { name: CORE.name, mode: known.mode, platform: CORE } : undefined;
-  },
 
   claimsImage(head) {
     if (!looksLikeCoreApplication(head)) return undefined;
     return { reason: "the image's vector table fits the Spark Core (stack in its 20 KB of RAM)", platform: CORE };
   },
-
-  identify: identifyParticleDevice,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     const refusals = protectedRegionRefusals(CORE, request.address, image.size);
@@ -82,14 +70,4 @@ export const sparkCoreProfile: DeviceProfile = {
       eotGraceMs: 0,
     };
   },
-
-  async finish(session: DeviceSession): Promise<string | undefined> {
-    return readClosingText(session);
-  },
-
-  explain(error) {
-    return isUnansweredHeader(error) ? noAnswerError('Spark Core') : explainParticleFailure(error, 'Spark Core');
-  },
-
-  release: restoreSafeRate,
 };
