@@ -1,7 +1,8 @@
 /**
  * A bare standard YMODEM receiver on a serial line, like lrzsz `rb` started in a loop on the
  * far side: it asks for a header with `C` as soon as the host opens the port, checks every
- * CRC, keeps each file truncated to the header's size. Like `rb` it goes quiet after its batch;
+ * CRC, keeps each file truncated to the header's size. While nothing comes it keeps asking
+ * (a new `rb` starts when one gives up). Like `rb` it goes quiet after its batch;
  * the next time the host opens the port a new session starts (unless `once`).
  */
 import type { FileInfo } from '../protocol/blocks.js';
@@ -104,6 +105,7 @@ export class YmodemDevice extends VirtualDevice {
     this.sessionFirstFile = this.collector.done.length;
     this.receiver = new YmodemReceiver({
       dialect: 'strict',
+      asksUntilFirstHeader: true,
       checksum: this.options.checksum,
       timeScale: this.timeScale,
       send: (bytes) => this.send(bytes),

@@ -308,7 +308,8 @@ export class YmodemReceiver {
   private reject(why: 'damaged' | 'unexpected-sequence' | 'timeout', sequence?: number): void {
     this.options.onEvent?.({ type: 'rejected', sequence, why });
     this.frame = undefined;
-    if (++this.errors >= this.maxErrors) return this.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
+    const idle = why === 'timeout' && this.files.length === 0 && this.options.asksUntilFirstHeader;
+    if (!idle && ++this.errors >= this.maxErrors) return this.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
     // Silence while waiting for a header repeats the request; anything damaged gets NAK.
     const request = why === 'timeout' && (this.phase === 'header' || this.options.requestsOnBlockTimeout);
     this.send(request ? this.requestByte() : NAK);

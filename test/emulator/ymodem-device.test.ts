@@ -120,15 +120,18 @@ test('strict receiver takes a batch of two files, goes quiet, and listens again 
   }
 });
 
-test('strict receiver repeats C while waiting and gives up with CAN CAN after 10 silences', async () => {
+test('inside a transfer the strict receiver NAKs each silence and gives up with CAN CAN after 10', async () => {
   const t0 = performance.now();
   const { host, device, done } = await start({ timeScale: 0.002 });
   try {
-    // 10 s between requests at scale 0.002: 20 ms. One request at once, nine more, then CAN CAN.
-    for (let i = 0; i < 10; i++) await host.expectNext([CRC_REQUEST]);
+    await host.expectNext([CRC_REQUEST]);
+    await host.write(encodeHeaderBlock({ name: 'x', size: 3000 }));
+    await host.expectNext([ACK, CRC_REQUEST]);
+    // 10 s per block wait at scale 0.002: 20 ms. Nine NAKs, then CAN CAN on the tenth silence.
+    for (let i = 0; i < 9; i++) await host.expectNext([NAK]);
     await host.expectNext([CAN, CAN]);
     // A lower bound only: load can delay the answers but never hasten them.
-    assert.ok(performance.now() - t0 >= 190, 'ten intervals of silence passed before giving up');
+    assert.ok(performance.now() - t0 >= 190, 'ten periods of silence passed before giving up');
     assert.equal(device.summary().transfers[0]!.reason, 'too-many-errors');
   } finally {
     await done();
@@ -174,6 +177,19 @@ test('CAN CAN from the host ends the session without storing the file', async ()
     assert.equal(device.files.length, 0);
     assert.equal(device.summary().transfers[0]!.status, 'failed');
     assert.equal(device.summary().transfers[0]!.reason, 'sender-cancelled');
+  } finally {
+    await done();
+  }
+});
+
+test('while idle, the receiver keeps asking with C past its error limit, as rb run in a loop does', async () => {
+  const { host, device, done } = await start();
+  try {
+    // lrzsz rb gives up after 10 unanswered requests; the next rb asks again at once.
+    for (let request = 0; request < 25; request++) await host.expectNext([CRC_REQUEST]);
+    const data = testData(1500);
+    await sendFile(host, 'late.bin', data, { eotNakFirst: true });
+    assert.deepEqual(device.files[0]!.data, data);
   } finally {
     await done();
   }
