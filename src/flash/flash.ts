@@ -9,7 +9,7 @@ import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
-import { DEFAULT_TIMING, FileSender, type SenderOptions } from '../protocol/file-sender.js';
+import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
 import type { Connection } from '../transport/connection.js';
 import { transportOf, waitForPort } from '../transport/open.js';
@@ -34,6 +34,8 @@ export interface FlashOptions {
   /** The protocol's own by default (XMODEM 128, the others 1024). */
   blockSize?: BlockSize;
   retries?: number;
+  /** What the user knows of the receiver beyond its target's profile (--full-last-block, --start-requests). */
+  dialect?: ReceiverDialect;
   responseTimeoutMs?: number;
   startTimeoutMs?: number;
   /** Send even what the checks refuse. */
@@ -206,7 +208,7 @@ function scaleDeviceWaits(options: SenderOptions, timeScale: number): SenderOpti
   return scaled;
 }
 
-function senderOptions(options: FlashOptions, request: TargetRequest, connection: Connection, dialect: SenderOptions, timeScale: number): SenderOptions {
+function senderOptions(options: FlashOptions, request: TargetRequest, connection: Connection, device: SenderOptions, timeScale: number): SenderOptions {
   const defaults: SenderOptions = Object.fromEntries(DEVICE_WAITS.map((key) => [key, DEFAULT_TIMING[key]]));
   const user: SenderOptions = {
     protocol: request.protocol,
@@ -220,7 +222,9 @@ function senderOptions(options: FlashOptions, request: TargetRequest, connection
   const merged: SenderOptions = {
     ...scaleDeviceWaits(defaults, timeScale),
     ...definedOnly(user),
-    ...scaleDeviceWaits(definedOnly(dialect), timeScale),
+    ...scaleDeviceWaits(definedOnly(device), timeScale),
+    // What the user says of the receiver refines what its profile knows.
+    dialect: { ...device.dialect, ...definedOnly(options.dialect ?? {}) },
   };
   // A longer --timeout also stretches the waits a device's dialect set, never shortens them.
   if (options.responseTimeoutMs !== undefined) {

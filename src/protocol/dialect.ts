@@ -9,6 +9,11 @@ export interface ReceiverDialect {
    * block 1, so waiting for that `C` would stall every load for U-Boot's own timeouts.
    */
   requestsAfterHeader?: boolean;
+  /**
+   * Every data block at the full block size, the last one padded, instead of ending a 1K
+   * transfer with a 128-byte block when the rest fits: ST's SBSFU miscounts mixed sizes.
+   */
+  fullLastBlock?: boolean;
   /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
   silentStart?: boolean;
   /**

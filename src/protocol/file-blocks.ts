@@ -37,12 +37,13 @@ export async function sendFileBlocks(exchange: BlockExchange, source: BlockSourc
   reportPrevious?.();
 }
 
-/** Reads and frames the data block at `offset`; a 1K transfer ends with a 128-byte block when that is enough. */
+/** Reads and frames the data block at `offset`; a 1K transfer ends with a 128-byte block when that is enough, unless the receiver wants full blocks only. */
 async function frameAt(exchange: BlockExchange, source: BlockSource, offset: number, sequence: number, blockSize: BlockSize): Promise<Frame> {
   const payload = await source.read(offset, blockSize);
   if (payload.length === 0) {
     throw exchange.error('FILE_SHRANK', `The file became shorter while it was being sent (${offset} of ${source.size} bytes read).`);
   }
-  const size: BlockSize = blockSize === 1024 && payload.length <= 128 ? 128 : blockSize;
+  const short = blockSize === 1024 && payload.length <= 128 && !exchange.dialect.fullLastBlock;
+  const size: BlockSize = short ? 128 : blockSize;
   return { frame: encodeBlock(sequence & 0xff, payload, size, exchange.checksum), payloadBytes: payload.length };
 }

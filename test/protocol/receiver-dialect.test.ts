@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { flash } from '../../src/flash/flash.js';
 import type { UBootDevice } from '../../src/emulator/uboot-device.js';
+import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { testData } from '../helpers/virtual-link.js';
 
 const work = mkdtempSync(join(tmpdir(), 'serial-flash-dialect-'));
@@ -38,3 +39,21 @@ test('into U-Boot, block 1 follows the header ACK at once: no wait for a C it ne
     port.close();
   }
 });
+
+for (const fullLastBlock of [false, true]) {
+  test(`1K blocks, the rest fits in 128 bytes: the last block is ${fullLastBlock ? '1K too (fullLastBlock, for ST SBSFU)' : 'a short 128-byte one'}`, async () => {
+    const port = startVirtualPort('ymodem');
+    const file = join(work, `image-${fullLastBlock}.bin`);
+    const data = testData(2048 + 100, 5);
+    writeFileSync(file, data);
+    const sizes: number[] = [];
+    port.device.on('block', (block: { size: number }) => sizes.push(block.size));
+    try {
+      await flash({ file, port: port.path, target: 'ymodem', binding: port.binding, dialect: { fullLastBlock } });
+      assert.deepEqual(sizes, fullLastBlock ? [1024, 1024, 1024] : [1024, 1024, 128]);
+      assert.deepEqual((port.device as YmodemDevice).files[0]!.data, data);
+    } finally {
+      port.close();
+    }
+  });
+}
