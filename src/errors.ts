@@ -6,6 +6,7 @@
  * error-code table is checked against this catalogue by a test.
  */
 import type { ImageRefusal, RefusalField } from './image/firmware-file.js';
+import { reasonOf } from './util/reason.js';
 
 /** Every code each class may carry, with what it means (one line, for the README table). */
 export const ERROR_CATALOGUE = {
@@ -223,6 +224,5 @@ export class CancelledError extends SerialFlashError {
 /** Any thrown value as a typed error: typed errors pass through, anything else is UNEXPECTED. */
 export function asSerialFlashError(error: unknown, what = 'The transfer'): SerialFlashError {
   if (error instanceof SerialFlashError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new TransferError('UNEXPECTED', `${what} failed unexpectedly: ${message}.`, {}, { cause: error });
+  return new TransferError('UNEXPECTED', `${what} failed unexpectedly: ${reasonOf(error)}.`, {}, { cause: error });
 }

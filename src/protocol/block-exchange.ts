@@ -13,6 +13,7 @@ import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
 import { definedOnly } from '../util/defined.js';
+import { reasonOf } from '../util/reason.js';
 import { type ReceiverDialect, STANDARD_DIALECT } from './dialect.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from './protocols.js';
 import {
@@ -274,7 +275,7 @@ export class BlockExchange {
     const failure =
       error instanceof SerialFlashError
         ? error
-        : this.error('SEND_FAILED', `The transfer failed: ${error instanceof Error ? error.message : String(error)}.`);
+        : this.error('SEND_FAILED', `The transfer failed: ${reasonOf(error)}.`);
     Object.assign(failure.context, this.context(), failure.context, { deviceText: this.text.recent || undefined });
     if (failure instanceof DisconnectedError) return this.disconnected(failure);
     const receiverGone = failure.receiver.ended === true;
