@@ -15,6 +15,7 @@ export const MIN_BAUD_RATE = 50;
 export const MAX_BAUD_RATE = 12_000_000;
 
 interface Checked {
+  dialect?: { startRequests?: number };
   protocol?: string;
   retries?: number;
   responseTimeoutMs?: number;
@@ -28,6 +29,7 @@ interface Checked {
 
 export function validateFlashOptions(options: Checked): void {
   checkInteger('--retries', options.retries, 0, MAX_RETRIES);
+  checkInteger('--start-requests', options.dialect?.startRequests, 1, MAX_RETRIES);
   checkInteger('--timeout', options.responseTimeoutMs, 1, MAX_TIMEOUT_MS, 1000, 's');
   checkInteger('--start-timeout', options.startTimeoutMs, 0, MAX_TIMEOUT_MS, 1000, 's');
   checkInteger('--wait', options.waitMs, 0, MAX_TIMEOUT_MS, 1000, 's');

@@ -33,6 +33,11 @@ const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+/** How far to read ahead after a `C` that text follows at once: one line of a log. */
+const MAX_LOOKAHEAD_BYTES = 256;
+/** The bytes of a line follow each other at line rate; this long without one, the line has paused. */
+const LOOKAHEAD_BYTE_MS = 100;
 
 type Answer = typeof ACK | typeof NAK | typeof CRC_REQUEST | 'timeout' | 'confirmed';
 
@@ -90,9 +95,16 @@ export class BlockExchange {
     }
   }
 
-  /** Waits for `C` (CRC) or NAK (checksum). Returns true when it gave up waiting and starts anyway. */
+  /**
+   * Waits for `C` (CRC) or NAK (checksum), `startRequests` of them in a row when the dialect
+   * asks for more than one (a banner with a lone `C` in it is not a start). Only the start
+   * timeout bounds the wait, never a count: boot ROMs may ask many times before we come.
+   * Returns true when it gave up waiting and starts anyway.
+   */
   async awaitReceiver(): Promise<boolean> {
     const deadline = performance.now() + this.timing.startTimeoutMs;
+    let inRow = 0;
+    let last: number | undefined;
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) {
@@ -103,20 +115,46 @@ export class BlockExchange {
         );
       }
       if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {
+        inRow = byte === last ? inRow + 1 : 1;
+        last = byte;
+        if (inRow < (this.dialect.startRequests ?? 1)) continue;
         this.checksum = byte === CRC_REQUEST ? 'crc16' : 'sum8';
         return false;
       }
       if (byte === CAN) await this.onCan();
       else if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
+      // Anything printed in between breaks the row (line breaks aside).
+      if (byte !== CAN && byte !== LINE_FEED && byte !== CARRIAGE_RETURN) inRow = 0;
     }
   }
 
-  /** A `C` or NAK followed by quiet is a request; one followed at once by more text is text. */
+  /**
+   * A `C` or NAK followed by quiet is a request; one followed at once by more text is text,
+   * unless it stands at the start of a line and what follows is an application's log line
+   * (the receiver asked just as the application logged).
+   */
   private async isLoneRequest(byte: number): Promise<boolean> {
     if (this.reader.available === 0) await this.reader.wait(this.timing.requestQuietMs, this.options.signal);
     if (this.reader.available === 0) return true;
+    if (this.text.atLineStart && (await this.logLineFollows())) return true;
     this.text.add(byte);
     return false;
+  }
+
+  /** Reads ahead to the end of the line (leaving it unread) and tells whether it is an application log line. */
+  private async logLineFollows(): Promise<boolean> {
+    const line: number[] = [];
+    try {
+      while (line.length < MAX_LOOKAHEAD_BYTES) {
+        const byte = await this.reader.next(LOOKAHEAD_BYTE_MS, this.options.signal);
+        if (byte === TIMED_OUT) break;
+        line.push(byte);
+        if (byte === LINE_FEED) break;
+      }
+    } finally {
+      this.reader.unread(Buffer.from(line));
+    }
+    return isApplicationLogLine(Buffer.from(line).toString('latin1'));
   }
 
   /**

@@ -35,6 +35,11 @@ export class DeviceTextCollector {
     this.onLine(text);
   }
 
+  /** Whether the next byte begins a line. */
+  get atLineStart(): boolean {
+    return this.line.length === 0;
+  }
+
   /** Complete lines received so far (the latest RECENT_TEXT_LIMIT characters). */
   get recent(): string {
     return this.recentText;

@@ -14,6 +14,11 @@ export interface ReceiverDialect {
    * transfer with a 128-byte block when the rest fits: ST's SBSFU miscounts mixed sizes.
    */
   fullLastBlock?: boolean;
+  /**
+   * How many requests (`C` or NAK) in a row start the transfer; 1 by default. More for
+   * receivers whose banner may hold a lone `C` (snagboot #14, NuttX's sz), which is not a start.
+   */
+  startRequests?: number;
   /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */
   silentStart?: boolean;
   /**

@@ -40,6 +40,7 @@ export interface FlashArgs {
   blockSize?: number;
   retries?: number;
   fullLastBlock?: boolean;
+  startRequests?: number;
   timeout?: number;
   startTimeout?: number;
   wait?: string;
@@ -67,6 +68,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('protocol', { type: 'string', choices: PROTOCOL_NAMES, describe: 'transfer protocol [default: ymodem]' })
         .option('block-size', { type: 'number', choices: [128, 1024], describe: 'data block size [default: 1024; 128 for xmodem]' })
         .option('full-last-block', { type: 'boolean', describe: 'send the last block at full size too, padded (receivers that miscount a short one, like ST SBSFU)' })
+        .option('start-requests', { type: 'number', describe: "start after N requests (C or NAK) in a row, for a receiver whose banner may hold a C [default: 1]" })
         .option('retries', { type: 'number', describe: 'attempts per block before giving up [default: 10]' })
         .option('timeout', { type: 'number', describe: 'seconds to wait for each answer [default: 10]' })
         .option('start-timeout', { type: 'number', describe: 'seconds to wait for the receiver to start [default: 60]' })
@@ -101,7 +103,7 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
     protocol: args.protocol as ProtocolName | undefined,
     blockSize: args.blockSize as BlockSize | undefined,
     retries: args.retries,
-    dialect: { fullLastBlock: args.fullLastBlock },
+    dialect: { fullLastBlock: args.fullLastBlock, startRequests: args.startRequests },
     responseTimeoutMs: secondsToMs('--timeout', args.timeout),
     startTimeoutMs: secondsToMs('--start-timeout', args.startTimeout),
     waitMs: args.wait === undefined ? undefined : secondsToMs('--wait', args.wait === '' ? DEFAULT_WAIT_SECONDS : Number(args.wait)),
