@@ -12,7 +12,7 @@ import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
 import type { Connection } from '../transport/connection.js';
-import { transportOf, waitForPort } from '../transport/open.js';
+import { transportOf, waitForPort, checkPortName } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
 import { describePort, findOnlyDevice, usbOf } from './discover.js';
 import { type SessionOptions, withDeviceSession } from './session.js';
@@ -96,8 +96,9 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     const only = await findOnlyDevice(options.binding);
     port = only.path;
     portReason = `the only ${only.device!.name} connected`;
-  } else if (options.waitMs) {
-    await waitForPort(port, { timeoutMs: options.waitMs, signal: options.signal, binding: options.binding });
+  } else {
+    checkPortName(port);
+    if (options.waitMs) await waitForPort(port, { timeoutMs: options.waitMs, signal: options.signal, binding: options.binding });
   }
   const described = await describePort(port, options.binding);
   const usb = usbOf(described);

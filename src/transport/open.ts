@@ -5,7 +5,7 @@
  */
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import { CancelledError, PortError } from '../errors.js';
+import { CancelledError, InputError, PortError } from '../errors.js';
 import type { Connection } from './connection.js';
 import { listPorts } from './ports.js';
 import { TRANSPORTS, transportFor, URL_SCHEME_PATTERN, type Transport } from './registry.js';
@@ -94,13 +94,21 @@ async function waitForAccess(path: string, signal: AbortSignal | undefined): Pro
   // Still not accessible: opening will report the permission problem with its advice.
 }
 
+/**
+ * Refuses a port name no transport can use (an unknown scheme, a tcp:// address without its
+ * port number) as bad input, before anything is opened.
+ */
+export function checkPortName(spec: string): void {
+  transportOf(spec).checkName?.(spec);
+}
+
 /** The port's transport; a URL scheme no transport takes is refused, never taken for a file name. */
 export function transportOf(spec: string): Transport {
   const transport = transportFor(spec);
   if (transport) return transport;
   const scheme = URL_SCHEME_PATTERN.exec(spec)?.[1] ?? spec;
   const kinds = TRANSPORTS.map((t) => t.example).join(', ');
-  throw new PortError('UNSUPPORTED_PORT_URL', `${scheme}:// ports are not supported; name the port as one of ${kinds}.`, { phase: 'open', path: spec });
+  throw new InputError('UNSUPPORTED_PORT_URL', `${scheme}:// ports are not supported; name the port as one of ${kinds}.`, { phase: 'open', path: spec });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, spec: string): void {

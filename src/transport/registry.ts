@@ -6,9 +6,9 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { Connection, PortCapabilities } from './connection.js';
 import { isPseudoTerminal } from './pseudo-terminal.js';
-import { isRfc2217Url, openRfc2217 } from './rfc2217.js';
+import { isRfc2217Url, openRfc2217, RFC2217_URL_PATTERN } from './rfc2217.js';
 import { openSerial } from './serial.js';
-import { isTcpUrl, openTcp, RAW_TCP_DESCRIPTION } from './tcp.js';
+import { isTcpUrl, openTcp, parseTcpUrl, RAW_TCP_DESCRIPTION } from './tcp.js';
 
 export interface TransportOpenOptions {
   baudRate: number;
@@ -27,6 +27,8 @@ export interface Transport {
   /** What the port can pass on, known before opening it (plans, messages). */
   capabilities(spec: string, binding?: BindingInterface): Promise<PortCapabilities>;
   open(spec: string, options: TransportOpenOptions): Promise<Connection>;
+  /** Throws InputError when the name is malformed for this transport (checked before opening). */
+  checkName?(spec: string): void;
   /** Network ports are always "there": connecting tells the rest. */
   readonly appears: boolean;
 }
@@ -43,6 +45,7 @@ export const TRANSPORTS: readonly Transport[] = [
     matches: isRfc2217Url,
     capabilities: async () => RFC2217,
     open: (spec, options) => openRfc2217(spec, options),
+    checkName: (spec) => void parseTcpUrl(spec, RFC2217_URL_PATTERN, 'rfc2217'),
     appears: false,
   },
   {
@@ -51,6 +54,7 @@ export const TRANSPORTS: readonly Transport[] = [
     matches: isTcpUrl,
     capabilities: async () => RAW_TCP,
     open: (spec, options) => openTcp(spec, options),
+    checkName: (spec) => void parseTcpUrl(spec),
     appears: false,
   },
   {

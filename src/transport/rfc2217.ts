@@ -50,7 +50,7 @@ const BAUD_CONFIRM_TIMEOUT_MS = 3_000;
 /** ser2net on a pty cannot set DTR and never confirms SET-CONTROL: wait briefly, then go on. */
 const CONTROL_CONFIRM_TIMEOUT_MS = 300;
 
-const RFC2217_URL_PATTERN = /^rfc2217:\/\//i;
+export const RFC2217_URL_PATTERN = /^rfc2217:\/\//i;
 
 export function isRfc2217Url(spec: string): boolean {
   return RFC2217_URL_PATTERN.test(spec);

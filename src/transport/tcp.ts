@@ -4,7 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CancelledError, DisconnectedError, PortError } from '../errors.js';
+import { CancelledError, DisconnectedError, InputError, PortError } from '../errors.js';
 import type { Connection, ControlSignals } from './connection.js';
 
 export interface OpenTcpOptions {
@@ -47,7 +47,7 @@ export function parseTcpUrl(url: string, scheme = TCP_URL_PATTERN, name = 'tcp')
   const split = splitTcpUrl(url, scheme);
   const problem = 'problem' in split ? split.problem : split.port === 0 ? 'port 0 cannot be connected to' : undefined;
   if (problem === undefined) return split as { host: string; port: number };
-  throw new PortError('BAD_TCP_URL', `${url} is not a usable TCP address (${problem}); write it as ${name}://host:port, e.g. ${name}://192.168.1.20:2000.`);
+  throw new InputError('BAD_TCP_URL', `${url} is not a usable TCP address (${problem}); write it as ${name}://host:port, e.g. ${name}://192.168.1.20:2000.`);
 }
 
 export async function openTcp(url: string, options: OpenTcpOptions = {}): Promise<Connection> {

@@ -140,3 +140,16 @@ test('completion: --help explains it; Tab offers no $0, and the options of the c
   assert.deepEqual(await words('-t', 'u'), ['uboot']);
   assert.deepEqual(await words('/dev/ttyACM0', ''), [], 'after the port, file names (the shell completes them)');
 });
+
+test('a malformed port name is a usage error (exit 2), found before anything is opened', async () => {
+  for (const port of ['tcp://localhost', 'http://example.com', 'tcp://127.0.0.1:2000/ttyUSB0', 'rfc2217://host']) {
+    const run = await cli([port, IMAGE, '-t', 'ymodem']);
+    assert.equal(run.code, 2, `${port}: ${run.stderr}`);
+    assertOneSentence(run.stderr);
+    assert.match(run.stderr, /tcp:\/\/host:port|rfc2217:\/\/host:port/);
+  }
+  // Among several ports: refused before the good one is flashed.
+  const several = await cli([IMAGE, '-p', '/dev/serial-flash-test-none', '-p', 'tcp://nowhere', '-t', 'ymodem']);
+  assert.equal(several.code, 2, several.stderr);
+  assert.match(several.stderr, /tcp:\/\/nowhere/);
+});

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { VirtualBinding } from '../../src/emulator/virtual-binding.js';
-import { CancelledError, PortError } from '../../src/errors.js';
+import { CancelledError, InputError, PortError } from '../../src/errors.js';
 import { openConnection, waitForPort } from '../../src/transport/open.js';
 import { ptySkipReason, startPtyPair } from './pty-pair.js';
 
@@ -55,7 +55,7 @@ describe('openConnection', () => {
 
   it('refuses URL schemes it cannot speak instead of calling them missing files', async () => {
     await assert.rejects(openConnection('telnet://host:4000', { baudRate: 115200 }), (error: unknown) => {
-      assert.ok(error instanceof PortError);
+      assert.ok(error instanceof InputError);
       assert.equal(error.code, 'UNSUPPORTED_PORT_URL');
       assert.match(error.message, /^telnet:\/\/ ports are not supported; name the port as one of rfc2217:\/\/host:port, tcp:\/\/host:port/);
       return true;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CancelledError, DisconnectedError, PortError } from '../../src/errors.js';
+import { CancelledError, DisconnectedError, InputError, PortError } from '../../src/errors.js';
 import { openTcp, parseTcpUrl } from '../../src/transport/tcp.js';
 import { ALL_BYTE_VALUES, patternBytes, readBytes } from './stream-helpers.js';
 
@@ -190,7 +190,7 @@ describe('openTcp errors', () => {
   it('rejects malformed URLs as BAD_TCP_URL with a one-sentence fix', async () => {
     for (const url of ['tcp://', 'tcp://host', 'tcp://host:99999', 'tcp://host:0', 'tcp://host:2000/ttyUSB0', 'tcp://user@host:1', 'http://host:80', 'tcp:host:1']) {
       await assert.rejects(openTcp(url), (error: unknown) => {
-        assert.ok(error instanceof PortError, url);
+        assert.ok(error instanceof InputError, url);
         assert.equal(error.code, 'BAD_TCP_URL', url);
         assert.match(error.message, /write it as tcp:\/\/host:port/);
         assert.equal(error.message.split('; ').length, 2, error.message);

@@ -156,6 +156,7 @@ async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ f
   }
   const named = positionals.length === 2 ? [positionals[0]!] : [];
   refuseMisplacedPort(file, named[0]);
+  const { checkPortName } = await import('../../transport/open.js');
   const typed = onCommandLine(argv, 'port', ['p']);
   const optionPorts = [args.port ?? []].flat().flatMap((value) => String(value).split(',')).map((port) => port.trim()).filter(Boolean);
   if (args.all) {
@@ -163,7 +164,10 @@ async function choosePorts(args: FlashArgs, { argv, binding }: Cli): Promise<{ f
     const { findAllDevices } = await import('../../flash/discover.js');
     return { file, ports: (await findAllDevices(binding)).map((device) => device.path), portTyped: false };
   }
-  return { file, ports: named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts, portTyped: named.length > 0 || typed };
+  const ports = named.length > 0 ? [...named, ...(typed ? optionPorts : [])] : optionPorts;
+  // Every name checked before any device is touched, so one typo does not leave the rest half done.
+  ports.forEach(checkPortName);
+  return { file, ports, portTyped: named.length > 0 || typed };
 }
 
 /**
