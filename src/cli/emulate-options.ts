@@ -13,6 +13,7 @@ export interface EmulateArgs {
   profile: string;
   firmwareVersion?: string;
   listening: boolean;
+  stayListening?: boolean;
   seed?: number;
   dropAck?: number;
   corrupt?: number;
@@ -41,6 +42,10 @@ export function deviceOptionsFrom(args: EmulateArgs): VirtualDeviceOptions {
   if (args.listening) {
     only('listening');
     options.listening = true;
+  }
+  if (args.stayListening) {
+    only('stay-listening');
+    options.stayListening = true;
   }
   if (args.seed !== undefined) options.seed = integer('--seed', args.seed, 0);
   if (args.eraseMs !== undefined) {

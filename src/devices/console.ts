@@ -6,6 +6,16 @@
 import { ByteReader, TIMED_OUT } from '../protocol/byte-reader.js';
 import { DeviceTextCollector } from '../protocol/device-text.js';
 
+/** Consoles whose text gives them away, and the target that types their receive command. */
+const KNOWN_CONSOLES: readonly { name: string; target: string; text: RegExp }[] = [
+  { name: 'U-Boot', target: 'uboot', text: /(?:^|\n)\s*(?:=>|U-Boot>) ?(?:\n|$)|U-Boot \d{4}\.\d{2}|Hit any key to stop autoboot/ },
+];
+
+/** The console the device's text looks like, if it is one we know (a `=>` prompt: U-Boot). */
+export function recognizeConsole(text: string): { name: string; target: string } | undefined {
+  return KNOWN_CONSOLES.find((console) => console.text.test(text));
+}
+
 /** How much recent text a pattern is matched against. */
 const MATCH_WINDOW_CHARS = 1024;
 

@@ -79,6 +79,8 @@ export interface DeviceProfile {
   readonly family?: string;
   /** The protocols its receiver takes, the first by default; every one when absent. */
   readonly protocols?: readonly ProtocolName[];
+  /** What to check when the receiver has not asked for the file after a few seconds (said while waiting). */
+  readonly receiverWait?: string;
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */
   readonly assertDtr: boolean;
   /** Starts its receiver its own way even when `--trigger` is given (otherwise a trigger replaces the profile). */

@@ -3,14 +3,14 @@
  * download menu, a boot ROM's XMODEM loader, anything that speaks standard YMODEM or XMODEM.
  * Nothing to enter, nothing to interpret.
  */
-import type { SerialFlashError } from '../errors.js';
+import { type SerialFlashError, TransferError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/file-sender.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS } from '../protocol/protocols.js';
 import { isPseudoTerminal } from '../transport/pseudo-terminal.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
-import { drainUntilQuiet } from './console.js';
+import { drainUntilQuiet, recognizeConsole } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
 
 /** After the final ACK, receivers often print a line or two (IAP menus redraw themselves). */
@@ -26,6 +26,8 @@ export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
   summary: 'any standard YMODEM or XMODEM receiver that is already waiting (lrzsz rb/rx, IAP bootloader menus, boot ROMs)',
   example: ['/dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
+  receiverWait:
+    'it must already be waiting for a YMODEM upload (start rb, or the download in the bootloader\'s menu); at a U-Boot console add -t uboot, at another console --trigger "COMMAND"',
   assertDtr: true,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
@@ -55,7 +57,11 @@ export const ymodemProfile: DeviceProfile = {
   },
 
   explain(error: SerialFlashError): SerialFlashError {
-    return error;
+    // A console at its prompt never asks for a file: say which one it looks like.
+    const known = error.code === 'NO_RECEIVER' ? recognizeConsole(error.context.deviceText ?? '') : undefined;
+    if (!known) return error;
+    const message = `${error.message.replace(/;.*$/, '')}, and the device's text looks like ${known.name}'s console; add -t ${known.target} so serial-flash starts its receiver.`;
+    return new TransferError('NO_RECEIVER', message, error.context, { cause: error });
   },
 
   async release(): Promise<void> {},

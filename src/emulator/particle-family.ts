@@ -38,6 +38,8 @@ export interface ImageStore extends ReceiverStore {
 export interface FamilyDeviceOptions extends BaseDeviceOptions {
   /** Starts in listening mode, as after holding MODE. */
   listening?: boolean;
+  /** Back in listening mode after every restart, as if MODE were held each time (a virtual device has no button). */
+  stayListening?: boolean;
   /** Linux cdc-acm sends SET_LINE_CODING only when the settings change: ignore a repeated rate. */
   lineCodingOnChangeOnly?: boolean;
   /** The exact x.y.z printed by `v`; defaults to a typical release of the generation. */
@@ -66,7 +68,7 @@ export abstract class ParticleFamilyDevice extends VirtualDevice {
 
   constructor(private readonly familyOptions: FamilyDeviceOptions) {
     super(familyOptions);
-    this.state = familyOptions.listening ? 'listening' : 'application';
+    this.state = familyOptions.listening || familyOptions.stayListening ? 'listening' : 'application';
   }
 
   get mode(): FamilyMode {
@@ -211,7 +213,7 @@ export abstract class ParticleFamilyDevice extends VirtualDevice {
     // After any reset the device runs its application (the new one after an update).
     this.lastBaud = undefined;
     this.lastChunkAt = undefined;
-    this.setMode('application');
+    this.setMode(this.familyOptions.stayListening ? 'listening' : 'application');
   }
 
   protected setMode(mode: FamilyMode): void {

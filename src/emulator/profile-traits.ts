@@ -10,7 +10,7 @@ import type { ParticleFirmware } from './particle-device.js';
 import type { VirtualDeviceOptions } from './profiles.js';
 
 /** Options only some virtual devices take; the others refuse them, naming who does. */
-export type ProfileOption = 'listening' | 'erase-ms' | 'write-ms';
+export type ProfileOption = 'listening' | 'stay-listening' | 'erase-ms' | 'write-ms';
 
 export interface ProfileTraits {
   readonly name: string;
@@ -67,7 +67,7 @@ function particle(name: string, summary: string, example?: ProfileTraits['exampl
     name,
     summary,
     example,
-    takes: ['listening', 'erase-ms', 'write-ms'],
+    takes: ['listening', 'stay-listening', 'erase-ms', 'write-ms'],
     firmwareHelp: `${FIRMWARE_GENERATIONS.join(', ')} or x.y.z (default 1.5.2)`,
     firmwareOptions: particleFirmware,
     checksBlockCrc: false,
@@ -87,7 +87,7 @@ export const PROFILE_TRAITS: readonly ProfileTraits[] = [
     name: 'spark-core',
     aliases: ['core'],
     summary: 'Spark Core on 0.4.x (silent 28800 receiver, external flash staging, no validation)',
-    takes: ['listening', 'erase-ms', 'write-ms'],
+    takes: ['listening', 'stay-listening', 'erase-ms', 'write-ms'],
     firmwareHelp: '0.4.x or 0.4.2–0.4.9',
     firmwareOptions: (text) => {
       if (generationOf(text) !== '0.4.x') {

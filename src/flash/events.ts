@@ -30,7 +30,10 @@ export interface FlashResult {
   target: string;
   address?: number;
   bytes: number;
+  /** From opening the port to the device's verdict: entering the receiver and its closing words included. */
   seconds: number;
+  /** The YMODEM transfer alone, from the first block to the last acknowledgement: what the line rate shows in. */
+  transferSeconds: number;
   retries: number;
   /** The device's own summary line ("Downloaded file successfully!", "## Total Size = …"). */
   deviceSummary?: string;

@@ -6,14 +6,16 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
 import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
-import { asSerialFlashError, imageRefusedError, InputError } from '../errors.js';
+import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
-import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderOptions } from '../protocol/file-sender.js';
+import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderEvent, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
+import { recognizeConsole } from '../devices/console.js';
 import type { Connection } from '../transport/connection.js';
-import { transportOf, waitForPort, checkPortName } from '../transport/open.js';
+import { checkPortName, transportOf, waitForPort } from '../transport/open.js';
 import { definedOnly } from '../util/defined.js';
+import { sleep } from '../util/sleep.js';
 import { describePort, findOnlyDevice, usbOf } from './discover.js';
 import { type SessionOptions, withDeviceSession } from './session.js';
 import type { FlashEvent, FlashPlan, FlashResult } from './events.js';
@@ -148,21 +150,25 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     emit,
     release: (session) => profile.release(session),
   };
-  const result = await withDeviceSession(sessionOptions, async (session): Promise<FlashResult> => {
+  const attempt = (): Promise<FlashResult> => withDeviceSession(sessionOptions, async (session): Promise<FlashResult> => {
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
       emit({ type: 'start', totalBytes: image.size });
+      const waiting = new ReceiverWaitNotice(profile, emit, RECEIVER_WAIT_NOTICE_MS * timeScale);
       const sender = new FileSender(session.connection.stream, {
         ...senderOptions(options, request, session.connection, profile.senderOptions(request), timeScale),
         ...scaleDeviceWaits(learned, timeScale),
         reader: session.reader,
         signal: options.signal,
         onEvent: (event) => {
+          waiting.onEvent(event);
           if (event.type === 'progress') emit({ type: 'progress', bytes: event.bytesAcknowledged, totalBytes: event.totalBytes, block: event.block });
           else if (event.type === 'retry' || event.type === 'device-text' || event.type === 'phase') emit(event);
         },
       });
-      const result = await sender.send(image);
+      const sending = performance.now();
+      const result = await sender.send(image).finally(() => waiting.stop());
+      const transferSeconds = (performance.now() - sending) / 1000;
       const deviceSummary = await profile.finish(session, result);
       return {
         ok: true,
@@ -171,6 +177,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
         address: plan.address,
         bytes: result.bytes,
         seconds: (performance.now() - started) / 1000,
+        transferSeconds,
         retries: result.retries,
         deviceSummary,
       };
@@ -182,6 +189,19 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       throw profile.explain(failure);
     }
   });
+  // --wait also waits out a port that is in use (another client on a bridge, another program).
+  const deadline = performance.now() + (options.waitMs ?? 0);
+  let result: FlashResult;
+  for (let tries = 1; ; tries++) {
+    try {
+      result = await attempt();
+      break;
+    } catch (error) {
+      if (!(error instanceof PortError && error.code === 'PORT_BUSY') || performance.now() >= deadline || options.signal?.aborted) throw error;
+      if (tries === 1) emit({ type: 'step', message: `${plan.port} is in use or restarting; trying again until --wait runs out` });
+      await sleep(BUSY_RETRY_MS, options.signal);
+    }
+  }
   if (!options.verify) return result;
   const verified = await verifyAfterRestart(profile, image, { ...sessionOptions, emit });
   emit({ type: 'step', message: `verified: ${verified.installed} (${verified.seconds.toFixed(1)} s after the transfer)` });
@@ -198,6 +218,41 @@ function chooseProtocol(requested: ProtocolName | undefined, profile: DeviceProf
   }
   return protocol;
 }
+
+/** Silence from the receiver this long after the start is worth a word (a receiver asks within a second or two). */
+const RECEIVER_WAIT_NOTICE_MS = 5_000;
+
+/**
+ * While the sender waits for the receiver's first request: after a few seconds of nothing, a
+ * step saying what is awaited and what to check — naming the console when the device's text
+ * gives one away (a U-Boot `=>` prompt when -t uboot was forgotten).
+ */
+class ReceiverWaitNotice {
+  private readonly timer: NodeJS.Timeout;
+  private text = '';
+
+  constructor(profile: DeviceProfile, emit: (event: FlashEvent) => void, afterMs: number) {
+    this.timer = setTimeout(() => {
+      const known = recognizeConsole(this.text);
+      const waited = `no request from the receiver after ${Math.round(afterMs / 1000)} s`;
+      const hint = known ? `the device's text looks like ${known.name}'s console: add -t ${known.target}` : profile.receiverWait;
+      emit({ type: 'step', message: hint ? `${waited}; ${hint}` : `${waited}, still waiting` });
+    }, afterMs);
+    this.timer.unref();
+  }
+
+  onEvent(event: SenderEvent): void {
+    if (event.type === 'device-text') this.text += `${event.text}\n`;
+    if (event.type === 'receiver-ready' || event.type === 'progress') this.stop();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** How often --wait tries a busy port again: well under a device's restart, few connections. */
+const BUSY_RETRY_MS = 500;
 
 /** The sender's waits that last as long as the device takes; line timing is not among them. */
 const DEVICE_WAITS = ['startTimeoutMs', 'responseTimeoutMs', 'headerAckTimeoutMs', 'finalAckTimeoutMs', 'eotGraceMs'] as const;

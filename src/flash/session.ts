@@ -5,6 +5,7 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { DeviceSession } from '../devices/profile.js';
+import { CancelledError } from '../errors.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import type { Connection } from '../transport/connection.js';
 import { openConnection } from '../transport/open.js';
@@ -47,6 +48,9 @@ export async function withDeviceSession<T>(options: SessionOptions, use: (sessio
   const session = deviceSession(connection, reader, options.signal, emit, options.timeScale ?? 1);
   try {
     return await use(session);
+  } catch (error) {
+    // A bridge that turned us away makes everything after look like a device that vanished.
+    throw connection.turnedAway && !(error instanceof CancelledError) ? connection.turnedAway : error;
   } finally {
     // What was written last (the CANs that tell the device to abort) must leave before the
     // rate changes (the native binding flushes its queues then) or the port closes.

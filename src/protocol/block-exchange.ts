@@ -109,10 +109,13 @@ export class BlockExchange {
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) {
         if (this.dialect.silentStart) return true;
-        throw this.error(
+        this.text.flush(); // a prompt ends without a line break
+        const failure = this.error(
           'NO_RECEIVER',
           `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload}.`,
         );
+        if (this.text.recent) failure.context.deviceText = this.text.recent;
+        throw failure;
       }
       if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {
         inRow = byte === last ? inRow + 1 : 1;

@@ -54,4 +54,10 @@ export interface Connection {
   close(): Promise<void>;
   /** Resolves (never rejects) when the connection closes; `error` set when it was lost. */
   readonly closed: Promise<{ error?: Error }>;
+  /**
+   * Set once a network bridge has closed the connection before the device said anything (or
+   * with only a "port in use" notice): another client holds the port, or its device is
+   * restarting. What failed because of it should be reported as this instead.
+   */
+  readonly turnedAway?: Error;
 }

@@ -8,6 +8,7 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import { CancelledError, InputError, PortError } from '../errors.js';
 import type { Connection } from './connection.js';
 import { listPorts } from './ports.js';
+import { sleep } from '../util/sleep.js';
 import { TRANSPORTS, transportFor, URL_SCHEME_PATTERN, type Transport } from './registry.js';
 
 export interface OpenConnectionOptions {
@@ -113,16 +114,4 @@ export function transportOf(spec: string): Transport {
 
 function throwIfAborted(signal: AbortSignal | undefined, spec: string): void {
   if (signal?.aborted) throw new CancelledError(`Opening ${spec} was cancelled.`);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

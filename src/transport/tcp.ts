@@ -17,6 +17,11 @@ export const DEFAULT_TCP_CONNECT_TIMEOUT_MS = 10_000;
 
 export const RAW_TCP_DESCRIPTION = 'a raw TCP bridge';
 
+/** How much of what a bridge says first is kept, to tell a "port in use" notice from a device. */
+const HEARD_BYTES = 256;
+/** ser2net: "Port already in use"; other bridges: busy, in use, another client/connection. */
+const TURNED_AWAY_TEXT = /\b(in use|busy|another (client|connection|user)|already connected|not available)\b/i;
+
 /** `socket://` is esptool's name for the same raw TCP bridge. */
 const TCP_URL_PATTERN = /^(tcp|socket):\/\//i;
 
@@ -99,6 +104,9 @@ export class TcpConnection implements Connection {
   readonly closed: Promise<{ error?: Error }>;
   #closeRequested = false;
   #error: Error | undefined;
+  /** The first bytes the bridge sent: a bridge that turns a client away may say why. */
+  #heard = Buffer.alloc(0);
+  #peerEnded = false;
 
   constructor(
     readonly path: string,
@@ -109,6 +117,10 @@ export class TcpConnection implements Connection {
     socket.on('error', (error: Error) => {
       this.#error ??= error;
     });
+    socket.on('data', (data: Buffer) => {
+      if (this.#heard.length < HEARD_BYTES) this.#heard = Buffer.concat([this.#heard, data]).subarray(0, HEARD_BYTES);
+    });
+    socket.once('end', () => (this.#peerEnded = true));
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {
         if (this.#closeRequested) return resolve({});
@@ -122,6 +134,18 @@ export class TcpConnection implements Connection {
 
   get baudRate(): number | undefined {
     return undefined;
+  }
+
+  get turnedAway(): PortError | undefined {
+    if (this.#closeRequested || !(this.#peerEnded || this.socket.destroyed)) return undefined;
+    const text = this.#heard.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
+    if (text !== '' && !TURNED_AWAY_TEXT.test(text)) return undefined;
+    const said = text === '' ? 'closed the connection before the device said anything' : `said "${text}" and closed the connection`;
+    return new PortError(
+      'PORT_BUSY',
+      `${this.path} ${said}: another client holds the port, or the device behind it is restarting; close the other program, or add --wait SECONDS to wait for it.`,
+      { phase: 'open', path: this.path, ...(text ? { systemMessage: text } : {}) },
+    );
   }
 
   async setBaudRate(_baudRate: number): Promise<void> {

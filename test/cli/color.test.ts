@@ -37,7 +37,7 @@ function renderSuccess(color: boolean): string {
   const renderer = new HumanRenderer({ out, quiet: false, verbose: true, color });
   renderer.onEvent({ type: 'step', message: 'sending f' });
   renderer.onEvent({ type: 'device-text', text: 'Downloaded file successfully!' });
-  renderer.success({ ok: true, port: '/dev/x', target: 'particle', bytes: 10, seconds: 1, retries: 0 });
+  renderer.success({ ok: true, port: '/dev/x', target: 'particle', bytes: 10, seconds: 1, transferSeconds: 0.5, retries: 0 });
   return String(out.read());
 }
 

@@ -11,6 +11,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 import { firmwareVersionHelp, PROFILE_CHOICES, PROFILE_NAMES, PROFILE_TRAITS } from '../../emulator/profile-traits.js';
 import { deviceOptionsFrom, parseListenUrl, type EmulateArgs } from '../emulate-options.js';
+import type { VirtualDevice } from '../../emulator/virtual-device.js';
 import { type Example, formatExamples, helpWidth } from '../help.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Cli } from '../output.js';
@@ -46,6 +47,11 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
           describe: firmwareVersionHelp(),
         })
         .option('listening', { type: 'boolean', default: false, describe: 'start in listening mode, as after holding MODE (raw TCP cannot send 28800 baud)' })
+        .option('stay-listening', {
+          type: 'boolean',
+          default: false,
+          describe: 'back in listening mode after every restart, as if MODE were held each time (Particle, Core)',
+        })
         .option('listen', { type: 'string', describe: `serve on tcp://HOST:PORT; port 0 picks a free one [default: ${DEFAULT_LISTEN}]` })
         .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal (needs socat); optional PATH for its link' })
         .option('once', { type: 'boolean', default: false, describe: 'exit after one transfer' })
@@ -91,6 +97,7 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
   let pty: Awaited<ReturnType<typeof servePty>> | undefined;
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, () => undefined);
+  const stopKeys = listenForKeys(device, log);
   try {
     host = await TcpHost.listen(served, { ...listen, device });
     if (args.pty !== undefined) {
@@ -111,10 +118,12 @@ async function runEmulate(args: EmulateCommandArgs, output: Cli['output'], repor
     if (deviceOptions.faults?.corrupt && !traits.checksBlockCrc) {
       log(`Note: the ${instance.profile} receiver does not check block CRCs, so damaged blocks are stored as they arrive.`);
     }
+    if (stopKeys.active) log('Press l here to put it in listening mode, as holding MODE does on a real one.');
     log(args.once ? 'It exits after one transfer (Ctrl-C stops it sooner).' : 'Ctrl-C stops it and prints a summary.');
-    render.followActivity(device, host, view, args.verbose);
+    render.followActivity(device, host, view, { verbose: args.verbose, listeningKey: stopKeys.active });
     await untilDone(device, host, args.once, controller.signal);
   } finally {
+    stopKeys();
     stopListening();
     device.dispose();
     await pty?.close();
@@ -152,6 +161,41 @@ function untilDone(
     device.once('transfer-failed', verdict);
   });
 }
+
+/**
+ * Keys typed on the emulator's terminal: `l` is the MODE button (listening mode). The terminal
+ * is read raw, so Ctrl-C arrives as a byte and is raised as the signal it would have been —
+ * which also keeps the terminal from echoing `^C` into the lines printed after it.
+ */
+function listenForKeys(device: VirtualDevice, log: (line: string) => void): (() => void) & { active: boolean } {
+  const stdin = process.stdin;
+  const button = 'enterListeningMode' in device ? (device as VirtualDevice & { enterListeningMode(): void }) : undefined;
+  if (!stdin.isTTY || !button) return Object.assign(() => undefined, { active: false });
+  stdin.setRawMode(true);
+  stdin.resume();
+  const onKey = (data: Buffer) => {
+    for (const byte of data) {
+      if (byte === CTRL_C) process.kill(process.pid, 'SIGINT');
+      else if (byte === KEY_L || byte === KEY_L_UPPER) {
+        if (device.mode === 'application') button.enterListeningMode();
+        else log(`· l: the device is ${device.mode === 'listening' ? 'already listening' : `busy (${device.mode})`}`);
+      }
+    }
+  };
+  stdin.on('data', onKey);
+  return Object.assign(
+    () => {
+      stdin.off('data', onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+    },
+    { active: true },
+  );
+}
+
+const CTRL_C = 0x03;
+const KEY_L = 0x6c;
+const KEY_L_UPPER = 0x4c;
 
 /** --image is written after a transfer; a path that cannot be written must fail now, not then. */
 function checkWritable(path: string): void {

@@ -11,8 +11,11 @@ export interface ActivityOutput {
   event(type: string, fields?: Record<string, unknown>): void;
 }
 
-/** Follows the device and its host: a line and an event for each happening; `verbose` adds every line the device prints. */
-export function followActivity(device: VirtualDevice, host: TcpHost, out: ActivityOutput, verbose: boolean): void {
+/**
+ * Follows the device and its host: a line and an event for each happening; `verbose` adds
+ * every line the device prints; `listeningKey` says the l key works (the terminal is read).
+ */
+export function followActivity(device: VirtualDevice, host: TcpHost, out: ActivityOutput, { verbose, listeningKey }: { verbose: boolean; listeningKey: boolean }): void {
   host.on('connect', (peer) => {
     out.line(`· connected: ${peer}`);
     out.event('connect', { peer });
@@ -44,7 +47,12 @@ export function followActivity(device: VirtualDevice, host: TcpHost, out: Activi
     out.event('reset', { reason, portVanishes, ...(returnsAfterMs === undefined ? {} : { returnsAfterMs }) });
   });
   device.on('boot', () => {
-    out.line('· booted: running its application');
+    const again = listeningKey ? 'press l here (or start with --stay-listening)' : 'start the emulator with --stay-listening';
+    out.line(
+      device.mode === 'listening'
+        ? '· booted: back in listening mode (--stay-listening)'
+        : `· booted: running its application${'enterListeningMode' in device ? `; to flash it again, ${again} for listening mode` : ''}`,
+    );
     out.event('boot', { mode: device.mode });
   });
   if (verbose) {

@@ -72,7 +72,8 @@ export class FlashJsonRenderer {
       bytes: result.bytes,
       retries: result.retries,
       deviceSummary: result.deviceSummary,
-      transferSeconds: round(result.seconds),
+      transferSeconds: round(result.transferSeconds),
+      transferBytesPerSecond: result.transferSeconds > 0 ? Math.round(result.bytes / result.transferSeconds) : undefined,
       ...(result.verified ? { verified: { installed: result.verified.installed, seconds: round(result.verified.seconds) } } : {}),
     });
   }

@@ -53,7 +53,7 @@ export async function startReceiverFromConsole(session: DeviceSession, timeoutMs
 /** `unsignalledPort` names the kind of port that could not pass the 28800-baud signal on, if that was the case. */
 export function noAnswerError(device: string, unsignalledPort?: string): TransferError {
   const how = unsignalledPort
-    ? `${unsignalledPort} cannot pass the 28800-baud signal on, so put it in listening mode yourself: hold MODE/SETUP about 3 s until the LED blinks blue`
+    ? `${unsignalledPort} cannot pass the 28800-baud signal on, so put it in listening mode yourself: hold MODE/SETUP about 3 s until the LED blinks blue (for serial-flash emulate: press l in its terminal, or start it with --stay-listening)`
     : 'hold MODE/SETUP about 3 s until the LED blinks blue, then run this again; if it still does not answer, try another USB port or cable';
   return new TransferError('NO_ANSWER', `The ${device} did not answer: ${how}.`, { phase: 'enter' });
 }
