@@ -27,6 +27,16 @@ async function scriptedBridge(greeting: string, close: boolean): Promise<{ url: 
   return { url: `tcp://127.0.0.1:${port}`, server };
 }
 
+/** Runs `use` against a scripted bridge, closed afterwards whatever happens. */
+async function withBridge(greeting: string, close: boolean, use: (url: string) => Promise<void>): Promise<void> {
+  const { url, server } = await scriptedBridge(greeting, close);
+  try {
+    await use(url);
+  } finally {
+    await closeServer(server);
+  }
+}
+
 function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.emit('close'); // drop the clients, or close() waits for them
@@ -72,41 +82,32 @@ test('an emulator whose one connection is taken: "in use", exit 3; --wait waits 
 });
 
 test('a ser2net-style bridge that says "Port already in use" and hangs up: exit 3, quoting it', async () => {
-  const { url, server } = await scriptedBridge('Port already in use\r\n', true);
-  try {
+  await withBridge('Port already in use\r\n', true, async (url) => {
     const run = await runCli([url, IMAGE]);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /"Port already in use"/);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     const json = await runCli([url, IMAGE, '--json']);
     assert.equal(resultOf(json.stdout).code, 'PORT_BUSY');
-  } finally {
-    await closeServer(server);
-  }
+  });
 });
 
 test('a U-Boot prompt where a YMODEM receiver was expected: a step while waiting, and "add -t uboot"', async () => {
-  const { url, server } = await scriptedBridge('U-Boot 2024.01 (Jan 08 2024 - 10:00:00 +0000)\r\n\r\n=> ', false);
-  try {
+  await withBridge('U-Boot 2024.01 (Jan 08 2024 - 10:00:00 +0000)\r\n\r\n=> ', false, async (url) => {
     const run = await runCli([url, IMAGE, '-t', 'ymodem', '--start-timeout', '7']);
     assert.equal(run.code, 1, run.stderr);
     // While it waited (after 5 s), and in the failure.
     assert.match(run.stdout, /no request from the receiver after 5 s; .*U-Boot.*add -t uboot/);
     assert.match(run.stderr, /looks like U-Boot.*add -t uboot/);
-  } finally {
-    await closeServer(server);
-  }
+  });
 });
 
 test('a receiver that stays silent: the step says what it waits for and what to check', async () => {
-  const { url, server } = await scriptedBridge('', false);
-  try {
+  await withBridge('', false, async (url) => {
     const run = await runCli([url, IMAGE, '-t', 'ymodem', '--start-timeout', '6']);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /no request from the receiver after 5 s; it must already be waiting for a YMODEM upload.*-t uboot/);
-  } finally {
-    await closeServer(server);
-  }
+  });
 });
 
 test('the emulated Photon can stay listening, so the try-it flash works twice; without it, the message says how', async () => {

@@ -50,7 +50,7 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
         .option('stay-listening', {
           type: 'boolean',
           default: false,
-          describe: 'back in listening mode after every restart, as if MODE were held each time (Particle, Core)',
+          describe: 'back in listening mode after every restart, as if MODE were held each time',
         })
         .option('listen', { type: 'string', describe: `serve on tcp://HOST:PORT; port 0 picks a free one [default: ${DEFAULT_LISTEN}]` })
         .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal (needs socat); optional PATH for its link' })
