@@ -22,7 +22,8 @@ export const PROMPT_TIMEOUT_MS = 10_000;
 /** U-Boot prints its summary and prompt right after the transfer; allow for a slow line. */
 export const SUMMARY_TIMEOUT_MS = 3_000;
 
-const UBOOT_PROMPT = /(?:^|\n)[^\n]*(?:=>|U-Boot>|#) $/;
+/** U-Boot's prompt: `=> ` (`U-Boot> `, `# ` on some boards); never a `## ` message line. */
+export const UBOOT_PROMPT = /(?:^|\n)(?!##)[^\n]*(?:=>|U-Boot>|#) $/;
 const UBOOT_TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes/i;
 /** U-Boot's version line, printed first at every start ("U-Boot 2024.01 (Jan 08 2024 - 10:00:00 +0000)"). */
 const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
@@ -138,7 +139,7 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
   };
 }
 
-async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void> {
+export async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void> {
   if ((await waitForText(session, prompt, PROMPT_GLANCE_MS)).match) return;
   session.onStep('no prompt yet: pressing Enter to wake the console');
   await session.write('\r');
@@ -150,10 +151,11 @@ async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void
   );
 }
 
-export const ubootProfile = consoleTarget({
+/** What U-Boot shares with any console; ./uboot.ts adds the rate switch and verification. */
+export const ubootConsole = consoleTarget({
   name: 'uboot',
-  summary: "U-Boot: types `loady <address>` at the prompt and reports U-Boot's `## Total Size`",
-  example: ['/dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000', 'load into U-Boot with loady at 0x81000000'],
+  summary: "U-Boot: types `loady <address>` (`loadx` for XMODEM) at the prompt, then checks what landed with U-Boot's `crc32`",
+  example: ['/dev/ttyUSB0 u-boot.itb -t uboot -a 0x81000000 --transfer-baud 921600', 'load into U-Boot with loady at 0x81000000 (at 921600 bps for the transfer), then check it with crc32'],
   ignoresTrigger: true,
   command: (request) => (request.address === undefined ? 'loady' : `loady ${formatAddress(request.address)}`),
   prompt: UBOOT_PROMPT,
@@ -161,8 +163,8 @@ export const ubootProfile = consoleTarget({
   banner: UBOOT_BANNER,
   // After the header's ACK, loady sends no C: it waits for block 1 (its own timeouts send one ~4 s later).
   dialect: { requestsAfterHeader: false },
-  // `loadx` for XMODEM is not typed yet.
-  protocols: ['ymodem'],
+  // loady for YMODEM, loadx for XMODEM (it takes 1K blocks too).
+  protocols: ['ymodem', 'xmodem', 'xmodem-1k'],
 });
 
 /** `--trigger "TEXT"`: a command typed at any console before YMODEM starts. */

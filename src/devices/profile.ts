@@ -27,6 +27,18 @@ export interface TargetRequest {
   force?: boolean;
   /** The file-transfer protocol the user chose (a console types the command that starts it). */
   protocol?: ProtocolName;
+  /** False: do not ask the device what it received (--no-verify). */
+  verify?: boolean;
+  /** A faster line rate for the transfer alone, where the receiver can switch (U-Boot's `loady ADDR BAUD`). */
+  transferBaud?: number;
+}
+
+/** What the device said it holds, compared with the image. */
+export interface Verification {
+  /** How it was asked, e.g. `crc32 40200000 493e1`. */
+  command: string;
+  /** The image's CRC-32 and the device's, as 8 hex digits (equal, or verify throws). */
+  crc32: string;
 }
 
 export interface ImageCheck {
@@ -81,6 +93,8 @@ export interface DeviceProfile {
   readonly protocols?: readonly ProtocolName[];
   /** What to check when the receiver has not asked for the file after a few seconds (said while waiting). */
   readonly receiverWait?: string;
+  /** Whether its receiver can run at another rate than the console (`transferBaud`). */
+  readonly switchesBaud?: boolean;
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */
   readonly assertDtr: boolean;
   /** Starts its receiver its own way even when `--trigger` is given (otherwise a trigger replaces the profile). */
@@ -104,6 +118,11 @@ export interface DeviceProfile {
   senderOptions(request: TargetRequest): SenderOptions;
   /** After the final ACK: reads the device's closing words; returns a summary line if any. */
   finish(session: DeviceSession, result: SendResult): Promise<string | undefined>;
+  /**
+   * Asks the device what it received and compares it with the image; throws a TransferError
+   * when they differ. Absent where the device cannot be asked.
+   */
+  verify?(session: DeviceSession, request: TargetRequest, image: FirmwareFile, result: SendResult): Promise<Verification>;
   /** Rewrites a failure in this device's terms (its texts, what to do next). */
   explain(error: SerialFlashError): SerialFlashError;
   /** Leaves the port harmless before it is closed (e.g. back to 9600 baud). */

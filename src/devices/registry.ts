@@ -7,11 +7,12 @@
 import { InputError } from '../errors.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { UsbIdentity } from '../transport/connection.js';
-import { triggerProfile, ubootProfile } from './console-target.js';
+import { triggerProfile } from './console-target.js';
 import { particleProfile } from './particle/particle-profile.js';
 import { sparkCoreProfile } from './particle/spark-core-profile.js';
 import { type Platform, withArticle } from './platforms.js';
 import { type DeviceProfile, IMAGE_HEAD_BYTES, type UsbMatch } from './profile.js';
+import { ubootProfile } from './uboot.js';
 import { ymodemProfile } from './ymodem.js';
 
 /** In the order auto detection asks them: the first that claims an image gets it. */

@@ -1,63 +1,86 @@
 /**
- * A U-Boot console on a UART: `=> ` prompt, echo, the banner printed once at power-on (lost
- * when nobody has the port open yet; a CR brings a fresh prompt), and `loady [addr]`, which
- * runs a standard YMODEM receiver and stores the file in RAM at the address given.
+ * A U-Boot console on a UART, as U-Boot 2023.01 behaves (checked against the real one under
+ * QEMU, docs/uboot.md): `=> ` prompt, echo, the banner printed once at power-on (lost when
+ * nobody has the port open yet; a CR brings a fresh prompt), and the commands a serial load
+ * needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver, ./uboot-xyzmodem.ts), the
+ * baud-rate switch and the way back, `crc32 addr size`, `printenv`/`setenv` (`filesize`,
+ * `loadxy_timeout`), `echo`, `version`, `reset`.
  */
-import { formatAddress } from '../image/address.js';
-import type { FileInfo } from '../protocol/blocks.js';
+import crc32 from 'crc/calculators/crc32';
 import { FlashMemory } from './flash-memory.js';
 import { VirtualDevice, sha256, type BaseDeviceOptions } from './virtual-device.js';
-import { YmodemReceiver, type ReceiverEnd, type ReceiverStore } from './ymodem-receiver.js';
+import { XYZ_DEFAULT_INITIAL_TIMEOUT_S, XyzModemReceiver, type XyzMode, type XyzResult } from './uboot-xyzmodem.js';
 
 export const UBOOT_PROMPT = '=> ';
 /** A common CONFIG_SYS_LOAD_ADDR; `loady` with no address loads here. */
 export const UBOOT_DEFAULT_LOAD_ADDRESS = 0x81000000;
-/** DRAM of the virtual board: 256 MiB at 0x80000000. */
+/** DRAM of the default virtual board: 256 MiB at 0x80000000. */
 export const UBOOT_RAM = { name: 'DRAM', start: 0x80000000, end: 0x90000000 } as const;
-/** U-Boot's xyzModem waits 2 s per character and sends `C` again each time (xyzModem_CHAR_TIMEOUT). */
-export const UBOOT_CHAR_TIMEOUT_MS = 2_000;
-/**
- * After ACKing the header, loady sends no `C`: it waits for block 1 and asks again with `C`
- * only after its own timeouts, ~4.25 s later (measured on U-Boot in QEMU).
- */
-export const UBOOT_BLOCK_WAIT_MS = 4_250;
-/** xyzModem_MAX_RETRY: it gives up after 20 silent periods. */
-export const UBOOT_MAX_RETRIES = 20;
+/** QEMU's `virt` board, as Debian's u-boot-qemu (qemu_arm) sees it: 256 MiB at 0x40000000. */
+export const QEMU_VIRT_BOARD = { ram: { name: 'DRAM', start: 0x40000000, end: 0x50000000 }, loadAddress: 0x40200000 } as const;
 /** Power-on until the banner (inference: SPL plus relocation, a fraction of a second). */
 export const UBOOT_BOOT_MS = 300;
+/** U-Boot waits 50 ms after a switch message before it changes the UART rate (cmd/load.c). */
+const BAUD_SWITCH_DELAY_MS = 50;
 
 const BACKSPACE = new Set([0x08, 0x7f]);
 const CTRL_C = 0x03;
+const ENTER = 0x0d;
+const ESCAPE = 0x1b;
 
 export interface UBootOptions extends BaseDeviceOptions {
   /** The banner's version line. */
   version?: string;
-  /** The rate shown in "## Ready for binary …" (the host's line coding updates it). */
+  /** The console rate (`baudrate`), shown in "## Ready for binary …". */
   baudRate?: number;
+  /** Where RAM is and where `loady` loads without an address; the default board otherwise. */
+  board?: { ram: { name: string; start: number; end: number }; loadAddress: number };
 }
 
-interface Load {
-  address: number;
-  received: number;
-  file?: FileInfo;
-}
+/** What the console is doing with the bytes it receives. */
+type Input =
+  | { kind: 'command' }
+  | { kind: 'receiving'; receiver: XyzModemReceiver }
+  /** After a switch message: ignore everything until this key arrives at this rate. */
+  | { kind: 'awaiting-key'; key: number; baud: number; then: () => void };
 
 export class UBootDevice extends VirtualDevice {
   readonly profile = 'uboot';
-  /** The board's RAM, where `loady` stores files. */
-  readonly memory = new FlashMemory({ regions: [UBOOT_RAM], ram: true });
+  /** The board's RAM, where loads land. */
+  readonly memory: FlashMemory;
+  private readonly loadAddress: number;
   private line = '';
-  private load: Load | undefined;
-  private baudRate: number;
+  private input: Input = { kind: 'command' };
+  private readonly env = new Map<string, string>();
+  /** The rate the host's port runs at (its line coding). */
+  private hostBaud: number;
+  /** The rate the board's UART runs at. */
+  private uartBaud: number;
+  private readonly consoleBaud: number;
 
   constructor(private readonly options: UBootOptions = {}) {
     super(options);
-    this.baudRate = options.baudRate ?? 115200;
+    this.consoleBaud = options.baudRate ?? 115200;
+    this.hostBaud = this.consoleBaud;
+    this.uartBaud = this.consoleBaud;
+    const board = options.board ?? { ram: UBOOT_RAM, loadAddress: UBOOT_DEFAULT_LOAD_ADDRESS };
+    this.memory = new FlashMemory({ regions: [board.ram], ram: true });
+    this.loadAddress = board.loadAddress;
+    this.env.set('baudrate', String(this.consoleBaud));
     this.printBanner();
   }
 
   get mode(): string {
-    return this.load ? 'receiving' : 'console';
+    return this.input.kind === 'receiving' ? 'receiving' : 'console';
+  }
+
+  override get receiving(): boolean {
+    return this.input.kind === 'receiving';
+  }
+
+  /** The board gives up on the load by itself (a fault), as U-Boot does after a timeout. */
+  override abortTransfer(reason: string): void {
+    if (this.input.kind === 'receiving') this.input.receiver.abort(reason);
   }
 
   /** Press the board's reset button: the banner again, for whoever listens now. */
@@ -67,19 +90,31 @@ export class UBootDevice extends VirtualDevice {
 
   override onLineCoding(baudRate: number): void {
     super.onLineCoding(baudRate);
-    this.baudRate = baudRate;
+    this.hostBaud = baudRate;
   }
 
   protected receive(data: Buffer): void {
-    if (this.load) return this.receiver?.feed(data);
+    // Bytes sent at another rate than the UART's arrive as noise.
+    if (this.hostBaud !== this.uartBaud) return;
+    const input = this.input;
+    if (input.kind === 'receiving') return input.receiver.feed(data);
+    if (input.kind === 'awaiting-key') {
+      const at = data.indexOf(input.key);
+      if (at < 0) return;
+      this.input = { kind: 'command' };
+      input.then();
+      return this.receive(data.subarray(at + 1));
+    }
     for (let i = 0; i < data.length; i++) {
       const byte = data[i]!;
-      if (byte === 0x0d || byte === 0x0a) {
-        if (byte === 0x0a && data[i - 1] === 0x0d) continue;
+      if (byte === ENTER || byte === 0x0a) {
+        if (byte === 0x0a && data[i - 1] === ENTER) continue;
         this.print('\r\n');
         const command = this.line.trim();
         this.line = '';
-        if (this.run(command)) return this.receiver?.feed(data.subarray(i + 1));
+        this.run(command);
+        if (this.input.kind !== 'command') return this.receive(data.subarray(i + 1));
+        if (!this.powered) return;
         this.print(UBOOT_PROMPT);
       } else if (BACKSPACE.has(byte)) {
         if (this.line.length > 0) {
@@ -96,96 +131,141 @@ export class UBootDevice extends VirtualDevice {
     }
   }
 
-  /** Runs one command line; true when a YMODEM receiver now owns the input. */
-  private run(command: string): boolean {
-    if (command === '') return false;
-    const [name, ...args] = command.split(/\s+/);
+  /** Runs one command line (U-Boot expands `$name` and `${name}` first). */
+  private run(command: string): void {
+    if (command === '') return;
+    const [name, ...args] = command.replace(/\$\{?(\w+)\}?/g, (_, variable: string) => this.env.get(variable) ?? '').split(/\s+/);
     switch (name) {
       case 'loady':
-        return this.loady(args);
+      case 'loadx':
+        return this.load(name === 'loady' ? 'ymodem' : 'xmodem', args);
+      case 'crc32':
+        return this.crc32(args);
+      case 'echo':
+        this.println(args.join(' '));
+        return;
+      case 'printenv':
+        for (const variable of args.length ? args : [...this.env.keys()].sort()) {
+          const value = this.env.get(variable);
+          this.println(value === undefined ? `## Error: "${variable}" not defined` : `${variable}=${value}`);
+        }
+        return;
+      case 'setenv':
+        if (args[1] === undefined) this.env.delete(args[0] ?? '');
+        else this.env.set(args[0]!, args.slice(1).join(' '));
+        return;
       case 'help':
+        this.println('crc32     - checksum calculation');
+        this.println('echo      - echo args to console');
         this.println('help      - print command description/usage');
+        this.println('loadx     - load binary file over serial line (xmodem mode)');
         this.println('loady     - load binary file over serial line (ymodem mode)');
+        this.println('printenv  - print environment variables');
         this.println('reset     - Perform RESET of the CPU');
+        this.println('setenv    - set environment variables');
         this.println('version   - print monitor, compiler and linker version');
-        return false;
+        return;
       case 'version':
         this.println(this.versionLine());
-        return false;
+        return;
       case 'reset':
         this.println('resetting ...');
         this.powerCycle();
-        return true; // nothing more is read before the reboot
+        return;
       default:
         this.println(`Unknown command '${name}' - try 'help'`);
-        return false;
     }
   }
 
-  private loady(args: string[]): boolean {
-    const address = args[0] === undefined ? UBOOT_DEFAULT_LOAD_ADDRESS : parseHex(args[0]);
-    if (address === undefined) {
-      this.println(`Usage:\r\nloady [ off ] [ baud ]`);
-      return false;
+  /** `crc32 addr size`: both hex; prints `crc32 for 40200000 ... 402493e0 ==> 3246e02b`. */
+  private crc32(args: string[]): void {
+    const address = parseHex(args[0]);
+    const size = parseHex(args[1]);
+    if (address === undefined || size === undefined) {
+      this.println('crc32 - checksum calculation\r\n\r\nUsage:\r\ncrc32 address count [addr]');
+      return;
     }
-    this.println(`## Ready for binary (ymodem) download to ${formatAddress(address)} at ${this.baudRate} bps...`);
-    const load: Load = { address, received: 0 };
-    this.load = load;
-    const memory = this.memory;
-    const store: ReceiverStore = {
-      async beginFile(file) {
-        load.file = file;
-        return undefined;
-      },
-      async writeBlock(offset, data) {
-        const written = await memory.write(address + offset, data);
-        if (!written.ok) return written.reason;
-        load.received = Math.max(load.received, offset + data.length);
-        return undefined;
-      },
-    };
-    this.receiver = new YmodemReceiver({
-      dialect: 'strict',
-      requestsAfterHeader: false,
-      requestsOnBlockTimeout: true,
-      byteTimeoutMs: this.scaled(UBOOT_BLOCK_WAIT_MS),
+    const value = crc32(this.memory.read(address, size)) >>> 0;
+    this.println(`crc32 for ${hex8(address)} ... ${hex8(address + size - 1)} ==> ${hex8(value)}`);
+  }
+
+  /** `loady`/`loadx [addr [baud]]`, as cmd/load.c's do_load_serial_bin runs them. */
+  private load(mode: XyzMode, args: string[]): void {
+    const address = args[0] === undefined ? this.loadAddress : parseHex(args[0]);
+    const baud = args[1] === undefined ? this.uartBaud : Number.parseInt(args[1], 10) || this.uartBaud;
+    if (address === undefined) {
+      this.println(`Usage:\r\nload${mode === 'ymodem' ? 'y' : 'x'} [ addr [ baud ] ]`);
+      return;
+    }
+    const start = () => this.startLoad(mode, address, baud);
+    if (baud === this.uartBaud) return start();
+    this.println(`## Switch baudrate to ${baud} bps and press ENTER ...`);
+    this.switchUart(baud, ENTER, start);
+  }
+
+  private startLoad(mode: XyzMode, address: number, baud: number): void {
+    this.println(`## Ready for binary (${mode}) download to 0x${hex8(address).toUpperCase()} at ${baud} bps...`);
+    const timeout = Number.parseInt(this.env.get('loadxy_timeout') ?? String(XYZ_DEFAULT_INITIAL_TIMEOUT_S), 10);
+    let name: string | undefined;
+    const receiver = new XyzModemReceiver({
+      mode,
       timeScale: this.timeScale,
-      requestIntervalMs: this.scaled(UBOOT_CHAR_TIMEOUT_MS),
-      maxErrors: UBOOT_MAX_RETRIES,
+      initialTimeoutMs: (Number.isFinite(timeout) ? timeout : XYZ_DEFAULT_INITIAL_TIMEOUT_S) * 1000,
       send: (bytes) => this.send(bytes),
-      store,
+      store: (offset, data) => void this.memory.write(address + offset, data),
       transformFrame: this.frameHook,
       onEvent: (event) => {
-        if (event.type === 'header') this.emit('transfer-start', { name: event.file.name, size: event.file.size });
-        else if (event.type === 'block') this.emit('block', { sequence: event.sequence, offset: event.offset, size: event.size });
+        if (event.type === 'header') {
+          name = event.name;
+          this.emit('transfer-start', { name: event.name, size: event.size });
+        } else this.emit('block', { sequence: event.sequence, offset: event.offset, size: event.size });
       },
-      onEnd: (end) => this.onLoadEnd(load, end),
     });
-    this.receiver.start();
-    return true;
+    this.input = { kind: 'receiving', receiver };
+    void receiver.run().then((result) => this.loadEnded(receiver, mode, address, result, name));
   }
 
-  private onLoadEnd(load: Load, end: ReceiverEnd): void {
-    this.receiver = undefined;
-    this.load = undefined;
-    const ok = end.kind === 'complete' && load.file !== undefined;
-    if (!ok) this.println(xyzModemError(end));
-    this.println(`## Total Size      = 0x${load.received.toString(16).padStart(8, '0')} = ${load.received} Bytes`);
-    this.println(`## Start Addr      = ${formatAddress(load.address)}`);
-    this.print(UBOOT_PROMPT);
-    const data = this.memory.read(load.address, load.received);
+  private loadEnded(receiver: XyzModemReceiver, mode: XyzMode, address: number, result: XyzResult, name: string | undefined): void {
+    if (this.input.kind !== 'receiving' || this.input.receiver !== receiver) return;
+    this.input = { kind: 'command' };
+    if (result.ok) {
+      this.println(`## Total Size      = 0x${hex8(result.size)} = ${result.size} Bytes`);
+      this.env.set('filesize', result.size.toString(16));
+      this.println(`## Start Addr      = 0x${hex8(address).toUpperCase()}`);
+    } else {
+      this.println(`\r\n${result.error}`);
+      this.println(`## Binary (${mode}) download aborted`);
+    }
+    const data = this.memory.read(address, result.size);
     this.record({
-      status: ok ? 'accepted' : 'failed',
-      ...(ok ? {} : { reason: xyzModemError(end) }),
-      name: load.file?.name,
-      size: load.received,
-      address: load.address,
+      status: result.ok ? 'accepted' : 'failed',
+      ...(result.ok ? {} : { reason: result.error }),
+      name,
+      size: result.size,
+      address,
       sha256: sha256(data),
+    });
+    const backToConsole = () => {
+      this.print(UBOOT_PROMPT);
+      const typed = receiver.takeLeftover();
+      if (typed.length > 0) this.receive(typed);
+    };
+    if (this.uartBaud === this.consoleBaud) return backToConsole();
+    this.println(`## Switch baudrate to ${this.consoleBaud} bps and press ESC ...`);
+    receiver.takeLeftover();
+    this.switchUart(this.consoleBaud, ESCAPE, backToConsole);
+  }
+
+  /** Changes the UART rate after U-Boot's pause, then waits for `key` at the new rate. */
+  private switchUart(baud: number, key: number, then: () => void): void {
+    this.input = { kind: 'awaiting-key', key, baud, then };
+    this.later(this.scaled(BAUD_SWITCH_DELAY_MS), () => {
+      this.uartBaud = baud;
     });
   }
 
   private versionLine(): string {
-    return `U-Boot ${this.options.version ?? '2024.01'} (virtual board)`;
+    return `U-Boot ${this.options.version ?? '2023.01'} (virtual board)`;
   }
 
   private printBanner(): void {
@@ -199,12 +279,14 @@ export class UBootDevice extends VirtualDevice {
 
   protected boot(): void {
     this.line = '';
+    this.uartBaud = this.consoleBaud;
     this.printBanner();
   }
 
   protected override halt(): void {
     super.halt();
-    this.load = undefined;
+    if (this.input.kind === 'receiving') this.input.receiver.stop();
+    this.input = { kind: 'command' };
   }
 
   protected override get portVanishesOnReset(): boolean {
@@ -212,25 +294,12 @@ export class UBootDevice extends VirtualDevice {
   }
 }
 
-/** U-Boot reads addresses as hex, with or without 0x. */
-function parseHex(text: string): number | undefined {
-  const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text);
+/** U-Boot reads numbers as hex, with or without 0x. */
+function parseHex(text: string | undefined): number | undefined {
+  const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text ?? '');
   return match ? Number.parseInt(match[1]!, 16) : undefined;
 }
 
-/** The texts of U-Boot's xyzModem_error() for the ways a transfer ends. */
-function xyzModemError(end: ReceiverEnd): string {
-  switch (end.kind) {
-    case 'too-many-errors':
-      return 'Timed out';
-    case 'sender-cancelled':
-    case 'device-cancelled':
-      return 'Cancelled';
-    case 'out-of-sequence':
-      return 'Sequence error';
-    case 'complete':
-      return 'File not found'; // an empty batch
-    default:
-      return 'Data error';
-  }
+function hex8(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
 }

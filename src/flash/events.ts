@@ -1,4 +1,5 @@
 /** What a flash reports while it runs. The library never prints; the CLI renders these. */
+import type { Verification } from '../devices/profile.js';
 import type { RetryReason, SenderPhase } from '../protocol/file-sender.js';
 import type { ProtocolName } from '../protocol/protocols.js';
 import type { TraceDirection } from './trace.js';
@@ -37,8 +38,11 @@ export interface FlashResult {
   retries: number;
   /** The device's own summary line ("Downloaded file successfully!", "## Total Size = …"). */
   deviceSummary?: string;
-  /** `--verify`: what the restarted device confirmed, and the seconds that took after the transfer. */
-  verified?: { installed: string; seconds: number };
+  /**
+   * What confirmed the image: U-Boot's crc32 of memory, on by default (`--no-verify` skips it),
+   * or with `--verify` what the restarted device says it installed and the seconds that took.
+   */
+  verified?: Verification | { installed: string; seconds: number };
 }
 
 /**

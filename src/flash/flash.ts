@@ -40,11 +40,17 @@ export interface FlashOptions {
   dialect?: ReceiverDialect;
   responseTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** Line rate for the transfer alone, where the receiver can switch to it (--transfer-baud). */
+  transferBaud?: number;
   /** Send even what the checks refuse. */
   force?: boolean;
   /** Check and plan, send nothing. */
   dryRun?: boolean;
-  /** After the update, wait for the restarted device and confirm it has the image installed and valid. */
+  /**
+   * Confirming the image. Unset: where the device can be asked at no cost (U-Boot's crc32).
+   * True: also after a restart (wait for the device, ask what it installed), refused where
+   * impossible. False: never (--no-verify).
+   */
   verify?: boolean;
   /** Wait this long for the port to appear (a device plugged in or re-enumerating). */
   waitMs?: number;
@@ -106,12 +112,23 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   const usb = usbOf(described);
   const choice = await chooseTarget(options.target ?? 'auto', usb, image, options.trigger);
   const protocol = chooseProtocol(options.protocol, choice.profile);
-  const request: TargetRequest = { address: options.address, trigger: options.trigger, platform: choice.platform, force: options.force, protocol };
+  const request: TargetRequest = {
+    address: options.address,
+    trigger: options.trigger,
+    platform: choice.platform,
+    force: options.force,
+    protocol,
+    verify: options.verify,
+    transferBaud: options.transferBaud,
+  };
+  if (options.transferBaud !== undefined && !choice.profile.switchesBaud) {
+    throw new InputError('TRANSFER_BAUD_UNSUPPORTED', `--transfer-baud needs a receiver that can change its rate, and the ${choice.profile.name} target cannot; leave it out.`);
+  }
   const check = await choice.profile.checkImage(image, request);
   if (check.refusals.length > 0 && !options.force) throw imageRefusedError(check.refusals);
   const blockSize = options.blockSize ?? PROTOCOLS[protocol].blockSize;
   const capabilities = await transportOf(port).capabilities(port, options.binding);
-  if (options.verify) {
+  if (options.verify && !choice.profile.verify) {
     const why = choice.profile.verifyInstalled ? choice.profile.cannotVerify?.(capabilities) : `the ${choice.profile.name} target cannot be asked what it runs`;
     if (why) throw new InputError('VERIFY_UNSUPPORTED', `--verify is not possible here: ${why}; flash without --verify.`);
   }
@@ -170,6 +187,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       const result = await sender.send(image).finally(() => waiting.stop());
       const transferSeconds = (performance.now() - sending) / 1000;
       const deviceSummary = await profile.finish(session, result);
+      const verified = request.verify !== false ? await profile.verify?.(session, request, image, result) : undefined;
       return {
         ok: true,
         port: plan.port,
@@ -180,6 +198,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
         transferSeconds,
         retries: result.retries,
         deviceSummary,
+        verified,
       };
     } catch (error) {
       const failure = asSerialFlashError(error);
@@ -202,7 +221,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       await sleep(BUSY_RETRY_MS, options.signal);
     }
   }
-  if (!options.verify) return result;
+  if (!options.verify || !profile.verifyInstalled) return result;
   const verified = await verifyAfterRestart(profile, image, { ...sessionOptions, emit });
   emit({ type: 'step', message: `verified: ${verified.installed} (${verified.seconds.toFixed(1)} s after the transfer)` });
   return { ...result, verified };

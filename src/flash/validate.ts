@@ -22,6 +22,7 @@ interface Checked {
   startTimeoutMs?: number;
   waitMs?: number;
   baudRate?: number;
+  transferBaud?: number;
   blockSize?: number;
   address?: number;
   timeScale?: number;
@@ -34,6 +35,7 @@ export function validateFlashOptions(options: Checked): void {
   checkInteger('--start-timeout', options.startTimeoutMs, 0, MAX_TIMEOUT_MS, 1000, 's');
   checkInteger('--wait', options.waitMs, 0, MAX_TIMEOUT_MS, 1000, 's');
   checkInteger('--baud', options.baudRate, MIN_BAUD_RATE, MAX_BAUD_RATE);
+  checkInteger('--transfer-baud', options.transferBaud, MIN_BAUD_RATE, MAX_BAUD_RATE);
   checkInteger('--address', options.address, 0, MAX_ADDRESS);
   const scale = options.timeScale;
   if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {

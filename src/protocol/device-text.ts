@@ -8,6 +8,11 @@
 const RECENT_TEXT_LIMIT = 4096;
 /** A line longer than this is handed on anyway (binary noise has no line breaks). */
 const MAX_LINE_BYTES = 512;
+/**
+ * An unfinished "line" of nothing but `C`s is a receiver's requests for CRC mode (U-Boot's
+ * `ACK ACK C` after EOT, repeated requests before a transfer), not something it printed.
+ */
+const REQUESTS_ONLY = /^C+$/;
 
 export class DeviceTextCollector {
   private line: number[] = [];
@@ -17,20 +22,24 @@ export class DeviceTextCollector {
 
   add(byte: number): void {
     if (byte === 0x0a) {
-      this.flush();
+      this.handOn(false);
       return;
     }
     if (byte === 0x0d) return;
     this.line.push(byte);
-    if (this.line.length >= MAX_LINE_BYTES) this.flush();
+    if (this.line.length >= MAX_LINE_BYTES) this.handOn(false);
   }
 
-  /** Hands on a partial line. */
+  /** Hands on a partial line, unless it is only protocol requests. */
   flush(): void {
+    this.handOn(true);
+  }
+
+  private handOn(partial: boolean): void {
     if (this.line.length === 0) return;
     const text = Buffer.from(this.line).toString('utf8').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
     this.line = [];
-    if (!text.trim()) return;
+    if (!text.trim() || (partial && REQUESTS_ONLY.test(text))) return;
     this.recentText = (this.recentText + text + '\n').slice(-RECENT_TEXT_LIMIT);
     this.onLine(text);
   }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 /**
  * The strict receivers against a real, independent sender: lrzsz `sb`, bridged in-process
  * (its stdout into the device, the device's output into its stdin). Skipped where sb is
@@ -77,6 +78,8 @@ test('lrzsz sb delivers to U-Boot loady at the given address', { skip: !existsSy
     const code = await runSb(device, ['--ymodem', '-k', file], (write) => write('loady 0x82000000\r'));
     assert.equal(code, 0);
     assert.deepEqual((device as UBootDevice).memory.read(0x82000000, data.length), data);
+    // U-Boot prints its summary (and records the load) 0.25 s after its last ACK, when sb has gone.
+    if (device.summary().transfers.length === 0) await once(device, 'transfer-complete');
     assert.equal(device.summary().transfers[0]!.status, 'accepted');
   } finally {
     device.dispose();

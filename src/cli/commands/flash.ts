@@ -38,6 +38,7 @@ export interface FlashArgs {
   baud: number;
   protocol?: string;
   blockSize?: number;
+  transferBaud?: number;
   retries?: number;
   fullLastBlock?: boolean;
   startRequests?: number;
@@ -46,7 +47,7 @@ export interface FlashArgs {
   wait?: string;
   force: boolean;
   dryRun: boolean;
-  verify: boolean;
+  verify?: boolean;
   quiet: boolean;
   verbose: boolean;
 }
@@ -65,6 +66,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('address', { alias: 'a', type: 'string', describe: 'flash address, e.g. 0x08005000 (checked against the image; sent to consoles)' })
         .option('trigger', { type: 'string', describe: 'console command that starts the receiver; {address} {size} {name} are filled in' })
         .option('baud', { alias: 'b', type: 'number', default: 115200, describe: 'line rate' })
+        .option('transfer-baud', { type: 'number', describe: 'line rate for the transfer alone, where the receiver can switch; back to --baud after it' })
         .option('protocol', { type: 'string', choices: PROTOCOL_NAMES, describe: 'transfer protocol [default: ymodem]' })
         .option('block-size', { type: 'number', choices: [128, 1024], describe: 'data block size [default: 1024; 128 for xmodem]' })
         .option('full-last-block', { type: 'boolean', describe: 'send the last block at full size too, padded (receivers that miscount a short one, like ST SBSFU)' })
@@ -75,7 +77,7 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('wait', { type: 'string', describe: `wait up to SECONDS for the port to appear [default: ${DEFAULT_WAIT_SECONDS}]` })
         .option('force', { type: 'boolean', default: false, describe: 'send even what the image and address checks refuse' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
-        .option('verify', { type: 'boolean', default: false, describe: 'after the restart, ask the device whether the image is installed and valid' })
+        .option('verify', { type: 'boolean', describe: "confirm the image with the device's own check: done where it costs nothing unless --no-verify; --verify also asks the restarted device" })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
         .epilogue(
@@ -102,6 +104,7 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
     baudRate: args.baud,
     protocol: args.protocol as ProtocolName | undefined,
     blockSize: args.blockSize as BlockSize | undefined,
+    transferBaud: args.transferBaud,
     retries: args.retries,
     dialect: { fullLastBlock: args.fullLastBlock, startRequests: args.startRequests },
     responseTimeoutMs: secondsToMs('--timeout', args.timeout),

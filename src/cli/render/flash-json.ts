@@ -74,7 +74,7 @@ export class FlashJsonRenderer {
       deviceSummary: result.deviceSummary,
       transferSeconds: round(result.transferSeconds),
       transferBytesPerSecond: result.transferSeconds > 0 ? Math.round(result.bytes / result.transferSeconds) : undefined,
-      ...(result.verified ? { verified: { installed: result.verified.installed, seconds: round(result.verified.seconds) } } : {}),
+      ...(result.verified ? { verified: 'installed' in result.verified ? { installed: result.verified.installed, seconds: round(result.verified.seconds) } : result.verified } : {}),
     });
   }
 

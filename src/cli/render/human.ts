@@ -75,8 +75,10 @@ export class HumanRenderer {
     // includes entering the receiver and waiting for the device's verdict.
     this.line(`  ${describeTiming(result)}${retries}.`);
     if (result.deviceSummary && !this.options.quiet) this.line(`  device: ${result.deviceSummary}`);
-    if (result.verified) {
+    if (result.verified && 'installed' in result.verified) {
       this.line(`${this.paint('green', '✔')} Verified after the restart: ${result.verified.installed} (${formatSeconds(result.verified.seconds)} more).`);
+    } else if (result.verified && !this.options.quiet) {
+      this.line(`  verified: the device's "${result.verified.command}" gives ${result.verified.crc32}, the file's CRC-32`);
     }
   }
 

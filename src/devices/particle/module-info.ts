@@ -12,8 +12,6 @@
  */
 
 // The calculator alone: the package's index loads all of its ~30 CRC variants at every start.
-import crc32 from 'crc/calculators/crc32';
-import type { ByteSource } from '../../image/firmware-file.js';
 
 export const MODULE_INFO_BYTES = 24;
 /** Where the header sits when the module starts with a vector table (bootloaders). */
@@ -23,8 +21,7 @@ export const MODULE_INFO_HEAD_BYTES = MODULE_INFO_OFFSET_AFTER_VECTORS + MODULE_
 export const CRC_TRAILER_BYTES = 4;
 /** Larger than any module slot on these devices (1 MB of flash); bigger means garbage. */
 export const MAX_MODULE_BYTES = 0x100000;
-/** CRC chunk size: memory stays flat whatever the image size, and 16 KB keeps reads few. */
-export const CRC_CHUNK_BYTES = 16 * 1024;
+export { CRC_CHUNK_BYTES, crc32OfSource } from '../../image/crc32.js';
 
 export const MODULE_FUNCTION = {
   bootloader: 2,
@@ -106,16 +103,4 @@ function readDependency(head: Buffer, offset: number): ModuleDependency {
     index: head.readUInt8(offset + 1),
     version: head.readUInt16LE(offset + 2),
   };
-}
-
-/** IEEE CRC-32 of `length` bytes from `offset`, read in chunks; throws if the source ends early. */
-export async function crc32OfSource(source: ByteSource, offset: number, length: number): Promise<number> {
-  let crc: number | undefined;
-  for (let done = 0; done < length; ) {
-    const chunk = await source(offset + done, Math.min(CRC_CHUNK_BYTES, length - done));
-    if (chunk.length === 0) throw new RangeError(`source ended at ${offset + done}, ${length - done} bytes short`);
-    crc = crc32(chunk, crc) >>> 0;
-    done += chunk.length;
-  }
-  return crc ?? 0;
 }

@@ -1,0 +1,191 @@
+/**
+ * U-Boot over its console: `loady ADDR [BAUD]` at the `=> ` prompt, the switch to a faster
+ * line and back, and afterwards U-Boot's own `crc32 ADDR SIZE` of what landed in memory.
+ * What U-Boot prints and when is documented in docs/uboot.md (checked against a real U-Boot).
+ */
+import { InputError, TransferError } from '../errors.js';
+import { crc32OfSource } from '../image/crc32.js';
+import { formatAddress } from '../image/address.js';
+import type { FirmwareFile } from '../image/firmware-file.js';
+import type { SendResult } from '../protocol/file-sender.js';
+import { PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_PROMPT, awaitPrompt, ubootConsole } from './console-target.js';
+import { type ConsoleSession, waitForText } from './console.js';
+import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest, Verification } from './profile.js';
+
+const TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes\r?\n/i;
+const START_ADDRESS = /## Start Addr\s*=\s*0x([0-9a-f]+)\r?\n/i;
+const SWITCH_FOR_TRANSFER = /## Switch baudrate to (\d+) bps and press ENTER \.\.\.\r?\n/;
+const SWITCH_BACK = /## Switch baudrate to (\d+) bps and press ESC \.\.\.\r?\n/;
+const READY = /## Ready for binary \((?:ymodem|xmodem)\) download to 0x[0-9A-F]+ at (\d+) bps\.\.\.\r?\n/i;
+const CRC32_ANSWER = /crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})\r?\n|Unknown command 'crc32'/i;
+/** How a load that did not complete ends on U-Boot's console (after "Cancelled", "Timed out"…). */
+const LOAD_ABORTED = /## Binary \((?:ymodem|xmodem)\) download aborted\r?\n/;
+/** After a failed transfer, how long U-Boot may take to take in our CANs and say it stopped. */
+const ABORT_TIMEOUT_MS = 3_000;
+const ENTER = '\r';
+const ESCAPE = '\x1b';
+/**
+ * U-Boot waits 50 ms after its switch message, changes the UART, and waits 50 ms more before
+ * it reads: a key pressed sooner arrives at the old rate, as noise.
+ */
+export const BAUD_SETTLE_MS = 150;
+/** Presses of Enter at the new rate before giving up on the switch (the first may be lost as noise). */
+const SWITCH_ATTEMPTS = 3;
+/** After a failed load, U-Boot's cancel text and its switch-back line come within this. */
+const SWITCH_BACK_TIMEOUT_MS = 5_000;
+/** `crc32` of a large image on a slow board takes a while (about 100 MB/s on a Cortex-A). */
+const CRC32_TIMEOUT_MS = 30_000;
+
+interface LoadState {
+  /** The console's rate, to come back to. */
+  consoleBaud: number;
+  /** Our side runs at the transfer rate and U-Boot expects an ESC to switch back. */
+  switched: boolean;
+  /** Where U-Boot says it stored the file. */
+  startAddress?: number;
+  /** U-Boot's receiver runs and has not said how the load ended. */
+  loading: boolean;
+}
+
+const loads = new WeakMap<DeviceSession, LoadState>();
+
+export const ubootProfile: DeviceProfile = {
+  ...ubootConsole,
+  switchesBaud: true,
+
+  async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
+    if (request.transferBaud !== undefined && request.address === undefined) {
+      throw new InputError('ADDRESS_REQUIRED', 'loady takes the transfer rate after the address; give one with --address, e.g. --address 0x40200000.');
+    }
+    return ubootConsole.checkImage(image, request);
+  },
+
+  describeEntry(request: TargetRequest): string {
+    const command = loadCommand(request);
+    const baud = request.transferBaud ? `, switch to ${request.transferBaud} bps when U-Boot asks and press Enter` : '';
+    return `wait for the console prompt (pressing Enter if none shows), then type "${command}" and Enter${baud}, then wait for the receiver's C`;
+  },
+
+  async enterReceiver(session: DeviceSession, request: TargetRequest): Promise<void> {
+    await awaitPrompt(session, UBOOT_PROMPT);
+    const consoleBaud = session.connection.baudRate ?? 0;
+    const state: LoadState = { consoleBaud, switched: false, loading: false };
+    loads.set(session, state);
+    const transferBaud = request.transferBaud !== undefined && request.transferBaud !== consoleBaud ? request.transferBaud : undefined;
+    const command = loadCommand({ ...request, transferBaud });
+    session.onStep(`typing "${command}"`);
+    await session.write(`${command}${ENTER}`);
+    if (transferBaud !== undefined) await switchForTransfer(session, state, transferBaud);
+    state.loading = true;
+  },
+
+  async finish(session: DeviceSession, result: SendResult): Promise<string | undefined> {
+    const state = loads.get(session);
+    const { match } = await waitForText(session, TOTAL_SIZE, SUMMARY_TIMEOUT_MS);
+    if (!match) return undefined;
+    if (state) state.loading = false;
+    const reported = Number(match[1]);
+    if (reported !== result.bytes) {
+      throw new TransferError('SIZE_MISMATCH', `U-Boot reports ${reported} bytes received but ${result.bytes} were sent; load it again.`);
+    }
+    const start = await waitForText(session, START_ADDRESS, SUMMARY_TIMEOUT_MS);
+    if (state && start.match) state.startAddress = Number.parseInt(start.match[1]!, 16);
+    if (state?.switched) await switchBack(session, state);
+    else await waitForText(session, UBOOT_PROMPT, PROMPT_TIMEOUT_MS);
+    return match[0].trim();
+  },
+
+  async verify(session: DeviceSession, request: TargetRequest, image: FirmwareFile, result: SendResult): Promise<Verification> {
+    const address = loads.get(session)?.startAddress ?? request.address;
+    if (address === undefined) {
+      throw new TransferError('NOT_VERIFIED', 'U-Boot did not say where it stored the file, so the load could not be checked; run crc32 by hand, or load again with --no-verify.');
+    }
+    // U-Boot reads every number on its command line as hex.
+    const command = `crc32 ${address.toString(16)} ${result.bytes.toString(16)}`;
+    session.onStep(`typing "${command}" to check what landed in memory`);
+    await session.write(`${command}${ENTER}`);
+    const { match } = await waitForText(session, CRC32_ANSWER, CRC32_TIMEOUT_MS);
+    await waitForText(session, UBOOT_PROMPT, PROMPT_TIMEOUT_MS);
+    if (!match?.[1]) {
+      const why = match ? 'this U-Boot has no crc32 command' : `U-Boot did not answer "${command}"`;
+      throw new TransferError('NOT_VERIFIED', `The load could not be checked because ${why}; load again with --no-verify to skip the check.`);
+    }
+    const expected = hex32(await crc32OfSource((offset, length) => image.read(offset, length), 0, result.bytes));
+    const actual = match[1].toLowerCase();
+    if (actual !== expected) {
+      throw new TransferError(
+        'VERIFY_MISMATCH',
+        `U-Boot's crc32 of the ${result.bytes} bytes at ${formatAddress(address)} is ${actual} but the file's is ${expected}, so memory does not hold the file; load it again.`,
+      );
+    }
+    return { command, crc32: actual };
+  },
+
+  async release(session: DeviceSession): Promise<void> {
+    const state = loads.get(session);
+    loads.delete(session);
+    if (!state) return;
+    // Ctrl-C may have ended the transfer: the way back must not be cut short by that signal.
+    const unsignalled = { ...session, signal: undefined };
+    // The port must stay open until U-Boot has read our CANs: closing a pty (QEMU) drops what it has not read.
+    if (state.loading) await waitForText(unsignalled, LOAD_ABORTED, ABORT_TIMEOUT_MS).catch(() => undefined);
+    if (state.switched) await switchBack(unsignalled, state);
+  },
+};
+
+/**
+ * `loady 0x40200000` (`loadx` for XMODEM), with the transfer rate after the address when one
+ * is asked for: `loady 0x40200000 921600` (U-Boot reads the rate as decimal).
+ */
+function loadCommand(request: TargetRequest): string {
+  const command = request.protocol === undefined || request.protocol === 'ymodem' ? 'loady' : 'loadx';
+  const address = request.address === undefined ? '' : ` ${formatAddress(request.address)}`;
+  const baud = request.transferBaud === undefined ? '' : ` ${request.transferBaud}`;
+  return `${command}${address}${baud}`;
+}
+
+/** `## Switch baudrate to N bps and press ENTER ...`: follow it, press Enter at N, see `## Ready`. */
+async function switchForTransfer(session: DeviceSession, state: LoadState, baud: number): Promise<void> {
+  const asked = await waitForText(session, SWITCH_FOR_TRANSFER, PROMPT_TIMEOUT_MS);
+  if (Number(asked.match?.[1]) !== baud) {
+    throw new TransferError(
+      'TRANSFER_BAUD_REFUSED',
+      `U-Boot did not offer to switch to ${baud} bps for the transfer; leave out --transfer-baud, or check that its loady takes a baud rate.`,
+      { phase: 'enter' },
+    );
+  }
+  await session.connection.setBaudRate(baud);
+  state.switched = true;
+  session.onStep(`switched to ${baud} bps for the transfer`);
+  for (let attempt = 0; attempt < SWITCH_ATTEMPTS; attempt++) {
+    await pause(session, BAUD_SETTLE_MS);
+    await session.write(ENTER);
+    if ((await waitForText(session, READY, 1_000)).match) return;
+  }
+  throw new TransferError(
+    'TRANSFER_BAUD_NO_ANSWER',
+    `U-Boot switched to ${baud} bps but did not answer at that rate; reset the board and try a lower --transfer-baud (this side is back at ${state.consoleBaud} bps).`,
+    { phase: 'enter' },
+  );
+}
+
+/** `## Switch baudrate to N bps and press ESC ...`: back to the console rate, ESC, the prompt. */
+async function switchBack(session: ConsoleSession & Pick<DeviceSession, 'connection' | 'onStep'>, state: LoadState): Promise<void> {
+  await waitForText(session, SWITCH_BACK, SWITCH_BACK_TIMEOUT_MS).catch(() => undefined);
+  await session.connection.setBaudRate(state.consoleBaud);
+  state.switched = false;
+  session.onStep(`back to ${state.consoleBaud} bps`);
+  for (let attempt = 0; attempt < SWITCH_ATTEMPTS; attempt++) {
+    await pause(session, BAUD_SETTLE_MS);
+    await session.write(ESCAPE);
+    if ((await waitForText(session, UBOOT_PROMPT, 1_000).catch(() => ({ match: undefined }))).match) return;
+  }
+}
+
+function pause(session: ConsoleSession, ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms * (session.timeScale ?? 1)));
+}
+
+function hex32(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
+}

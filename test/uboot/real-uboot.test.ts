@@ -1,0 +1,147 @@
+/**
+ * serial-flash into a real U-Boot (Debian's u-boot-qemu under QEMU, its console on a pty):
+ * a verified loady, a load the user cancels, and the switch to a transfer rate. Each test
+ * checks the board afterwards through its own console: memory, the prompt, and that nothing
+ * was typed into the console after the load.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import crc32 from 'crc/calculators/crc32';
+import { runCli } from '../helpers/cli.js';
+import { testData } from '../helpers/test-data.js';
+import { LOAD_ADDRESS, type RealUBoot, realUBootMissing, startRealUBoot } from '../helpers/uboot-console.js';
+
+const skip = realUBootMissing();
+const hex = (n: number) => n.toString(16);
+const hex8 = (n: number) => hex(n >>> 0).padStart(8, '0');
+
+describe('serial-flash into a real U-Boot', { skip }, () => {
+  let uboot: RealUBoot;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'serial-flash-uboot-'));
+    uboot = await startRealUBoot();
+  });
+  after(async () => {
+    await uboot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('loady: the load is verified with U-Boot crc32, device text comes in whole lines, and nothing is typed after it', async () => {
+    const data = testData(100_001, 21);
+    const file = join(dir, 'image.bin');
+    writeFileSync(file, data);
+    const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`], { timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const command = `crc32 ${hex(LOAD_ADDRESS)} ${hex(data.length)}`;
+    assert.match(run.stdout, new RegExp(`verified: the device's "${command}" gives ${hex8(crc32(data))}, the file's CRC-32`));
+    const deviceLines = run.stdout.split('\n').filter((line) => line.startsWith('device: '));
+    assert.ok(deviceLines.includes(`device: ## Start Addr      = 0x${hex8(LOAD_ADDRESS).toUpperCase()}`), run.stdout);
+    for (const line of deviceLines) assert.doesNotMatch(line, /^device: (?:C|##)?\s*$/, 'no protocol bytes, no cut lines');
+
+    const console = await uboot.open();
+    try {
+      // An echo round trip: the line was empty (stray text would make it an unknown command).
+      await console.sync();
+      assert.equal(await console.command(command), `crc32 for ${hex8(LOAD_ADDRESS)} ... ${hex8(LOAD_ADDRESS + data.length - 1)} ==> ${hex8(crc32(data))}\r\n`);
+      // The command before ours in U-Boot's history is the last one serial-flash typed.
+      await console.write('\x1b[A\x1b[A\x1b[A');
+      await console.expect(`${command}`);
+      await console.write('\x03');
+      await console.expect('<INTERRUPT>\r\n=> ');
+      assert.equal(await console.command('printenv filesize'), `filesize=${hex(data.length)}\r\n`);
+    } finally {
+      await console.close();
+    }
+  });
+
+  test('--json reports the verification; --no-verify types nothing after the load', async () => {
+    const data = testData(5000, 22);
+    const file = join(dir, 'small.bin');
+    writeFileSync(file, data);
+    const address = LOAD_ADDRESS + 0x100000;
+    const verified = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json'], { timeoutMs: 60_000 });
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    const result = JSON.parse(verified.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual(result.verified, { command: `crc32 ${hex(address)} ${hex(data.length)}`, crc32: hex8(crc32(data)) });
+
+    const unverified = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json', '--no-verify'], { timeoutMs: 60_000 });
+    assert.equal(unverified.code, 0, unverified.stdout + unverified.stderr);
+    assert.equal(JSON.parse(unverified.stdout.trim().split('\n').at(-1)!).verified, undefined);
+    const console = await uboot.open();
+    try {
+      await console.sync();
+      await console.write('\x1b[A\x1b[A');
+      await console.expect(`loady 0x${hex8(address)}`);
+      await console.write('\x03');
+      await console.expect('<INTERRUPT>\r\n=> ');
+    } finally {
+      await console.close();
+    }
+  });
+
+  test('Ctrl-C in the middle of a load: serial-flash cancels it, U-Boot says "Cancelled" and its prompt comes back', async () => {
+    const data = testData(300_000, 23);
+    const file = join(dir, 'big.bin');
+    writeFileSync(file, data);
+    let progressSeen: () => void;
+    const progressing = new Promise<void>((resolve) => (progressSeen = resolve));
+    const run = runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--json'], {
+      timeoutMs: 120_000,
+      onSpawn: (child) => {
+        let seen = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (/"type":"progress"/.test(seen)) progressSeen();
+        });
+        void progressing.then(() => child.kill('SIGINT'));
+      },
+    });
+    const { code, stdout, stderr } = await run;
+    assert.equal(code, 130, stdout + stderr);
+    assert.match(stdout + stderr, /cancel/i);
+    const console = await uboot.open();
+    try {
+      await console.sync();
+      const previous = await console.command('printenv filesize');
+      assert.notEqual(previous, `filesize=${hex(data.length)}\r\n`, 'a cancelled load does not set filesize');
+      await console.write('\x1b[A\x1b[A\x1b[A');
+      await console.expect(`loady 0x${hex8(LOAD_ADDRESS)}`);
+      await console.write('\x03');
+      await console.expect('<INTERRUPT>\r\n=> ');
+    } finally {
+      await console.close();
+    }
+  });
+});
+
+describe('--transfer-baud with a real U-Boot', { skip }, () => {
+  let uboot: RealUBoot;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'serial-flash-uboot-'));
+    uboot = await startRealUBoot();
+  });
+  after(async () => {
+    await uboot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // QEMU's virt board stops answering once U-Boot reprograms its UART (`setenv baudrate` does
+  // the same), so this proves the handshake up to the switch and a clean failure after it; the
+  // emulated U-Boot and the benchmark show the whole round trip.
+  test('loady ADDR RATE: U-Boot offers the switch, serial-flash follows; a board that goes quiet fails in one sentence', async () => {
+    const file = join(dir, 'image.bin');
+    writeFileSync(file, testData(2000, 24));
+    const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--transfer-baud', '921600', '--verbose'], { timeoutMs: 60_000 });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /typing "loady 0x40200000 921600"/);
+    assert.match(run.stdout, /device: ## Switch baudrate to 921600 bps and press ENTER \.\.\./);
+    assert.match(run.stdout, /switched to 921600 bps for the transfer/);
+    assert.match(run.stdout, /back to 115200 bps/);
+    assert.match(run.stderr, /^serial-flash: U-Boot switched to 921600 bps but did not answer at that rate; reset the board and try a lower --transfer-baud \(this side is back at 115200 bps\)\.$/m);
+  });
+});
