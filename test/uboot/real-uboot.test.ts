@@ -83,6 +83,20 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
     }
   });
 
+  for (const protocol of ['xmodem', 'xmodem-1k'] as const) {
+    test(`--protocol ${protocol}: loadx, verified with crc32`, async () => {
+      const data = testData(protocol === 'xmodem' ? 3001 : 20_000, 25);
+      const file = join(dir, `${protocol}.bin`);
+      writeFileSync(file, data);
+      const address = LOAD_ADDRESS + 0x300000;
+      const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--protocol', protocol, '--verbose'], { timeoutMs: 60_000 });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`typing "loadx 0x${hex8(address)}"`));
+      assert.match(run.stdout, new RegExp(`device: ## Total Size      = 0x${hex8(data.length)} = ${data.length} Bytes`));
+      assert.match(run.stdout, new RegExp(`verified: the device's "crc32 ${hex(address)} ${hex(data.length)}" gives ${hex8(crc32(data))}`));
+    });
+  }
+
   test('Ctrl-C in the middle of a load: serial-flash cancels it, U-Boot says "Cancelled" and its prompt comes back', async () => {
     const data = testData(300_000, 23);
     const file = join(dir, 'big.bin');
