@@ -18,23 +18,28 @@ const skip = realUBootMissing();
 const hex = (n: number) => n.toString(16);
 const hex8 = (n: number) => hex(n >>> 0).padStart(8, '0');
 
-describe('serial-flash into a real U-Boot', { skip }, () => {
-  let uboot: RealUBoot;
-  let dir: string;
+/** A U-Boot in QEMU and a temporary folder for the suite; both gone after it. */
+function realUBootPerSuite(): { uboot: RealUBoot; dir: string } {
+  const context = {} as { uboot: RealUBoot; dir: string };
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'serial-flash-uboot-'));
-    uboot = await startRealUBoot();
+    context.dir = mkdtempSync(join(tmpdir(), 'serial-flash-uboot-'));
+    context.uboot = await startRealUBoot();
   });
   after(async () => {
-    await uboot?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await context.uboot?.stop();
+    if (context.dir) rmSync(context.dir, { recursive: true, force: true });
   });
+  return context;
+}
+
+describe('serial-flash into a real U-Boot', { skip }, () => {
+  const suite = realUBootPerSuite();
 
   test('loady: the load is verified with U-Boot crc32, device text comes in whole lines, and nothing is typed after it', async () => {
     const data = testData(100_001, 21);
-    const file = join(dir, 'image.bin');
+    const file = join(suite.dir, 'image.bin');
     writeFileSync(file, data);
-    const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`], { timeoutMs: 120_000 });
+    const run = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`], { timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const command = `crc32 ${hex(LOAD_ADDRESS)} ${hex(data.length)}`;
     assert.match(run.stdout, new RegExp(`verified: the device's "${command}" gives ${hex8(crc32(data))}, the file's CRC-32`));
@@ -42,7 +47,7 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
     assert.ok(deviceLines.includes(`device: ## Start Addr      = 0x${hex8(LOAD_ADDRESS).toUpperCase()}`), run.stdout);
     for (const line of deviceLines) assert.doesNotMatch(line, /^device: (?:C|##)?\s*$/, 'no protocol bytes, no cut lines');
 
-    const console = await uboot.open();
+    const console = await suite.uboot.open();
     try {
       // An echo round trip: the line was empty (stray text would make it an unknown command).
       await console.sync();
@@ -60,18 +65,18 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
 
   test('--json reports the verification; --no-verify types nothing after the load', async () => {
     const data = testData(5000, 22);
-    const file = join(dir, 'small.bin');
+    const file = join(suite.dir, 'small.bin');
     writeFileSync(file, data);
     const address = LOAD_ADDRESS + 0x100000;
-    const verified = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json'], { timeoutMs: 60_000 });
+    const verified = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json'], { timeoutMs: 60_000 });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const result = JSON.parse(verified.stdout.trim().split('\n').at(-1)!);
     assert.deepEqual(result.verified, { command: `crc32 ${hex(address)} ${hex(data.length)}`, crc32: hex8(crc32(data)) });
 
-    const unverified = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json', '--no-verify'], { timeoutMs: 60_000 });
+    const unverified = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--json', '--no-verify'], { timeoutMs: 60_000 });
     assert.equal(unverified.code, 0, unverified.stdout + unverified.stderr);
     assert.equal(JSON.parse(unverified.stdout.trim().split('\n').at(-1)!).verified, undefined);
-    const console = await uboot.open();
+    const console = await suite.uboot.open();
     try {
       await console.sync();
       await console.write('\x1b[A\x1b[A');
@@ -86,10 +91,10 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
   for (const protocol of ['xmodem', 'xmodem-1k'] as const) {
     test(`--protocol ${protocol}: loadx, verified with crc32`, async () => {
       const data = testData(protocol === 'xmodem' ? 3001 : 20_000, 25);
-      const file = join(dir, `${protocol}.bin`);
+      const file = join(suite.dir, `${protocol}.bin`);
       writeFileSync(file, data);
       const address = LOAD_ADDRESS + 0x300000;
-      const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--protocol', protocol, '--verbose'], { timeoutMs: 60_000 });
+      const run = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(address)}`, '--protocol', protocol, '--verbose'], { timeoutMs: 60_000 });
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.match(run.stdout, new RegExp(`typing "loadx 0x${hex8(address)}"`));
       assert.match(run.stdout, new RegExp(`device: ## Total Size      = 0x${hex8(data.length)} = ${data.length} Bytes`));
@@ -99,11 +104,11 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
 
   test('Ctrl-C in the middle of a load: serial-flash cancels it, U-Boot says "Cancelled" and its prompt comes back', async () => {
     const data = testData(300_000, 23);
-    const file = join(dir, 'big.bin');
+    const file = join(suite.dir, 'big.bin');
     writeFileSync(file, data);
     let progressSeen: () => void;
     const progressing = new Promise<void>((resolve) => (progressSeen = resolve));
-    const run = runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--json'], {
+    const run = runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--json'], {
       timeoutMs: 120_000,
       onSpawn: (child) => {
         let seen = '';
@@ -117,7 +122,7 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
     const { code, stdout, stderr } = await run;
     assert.equal(code, 130, stdout + stderr);
     assert.match(stdout + stderr, /cancel/i);
-    const console = await uboot.open();
+    const console = await suite.uboot.open();
     try {
       await console.sync();
       const previous = await console.command('printenv filesize');
@@ -133,24 +138,15 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
 });
 
 describe('--transfer-baud with a real U-Boot', { skip }, () => {
-  let uboot: RealUBoot;
-  let dir: string;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'serial-flash-uboot-'));
-    uboot = await startRealUBoot();
-  });
-  after(async () => {
-    await uboot?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = realUBootPerSuite();
 
   // QEMU's virt board stops answering once U-Boot reprograms its UART (`setenv baudrate` does
   // the same), so this proves the handshake up to the switch and a clean failure after it; the
   // emulated U-Boot and the benchmark show the whole round trip.
   test('loady ADDR RATE: U-Boot offers the switch, serial-flash follows; a board that goes quiet fails in one sentence', async () => {
-    const file = join(dir, 'image.bin');
+    const file = join(suite.dir, 'image.bin');
     writeFileSync(file, testData(2000, 24));
-    const run = await runCli([uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--transfer-baud', '921600', '--verbose'], { timeoutMs: 60_000 });
+    const run = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--transfer-baud', '921600', '--verbose'], { timeoutMs: 60_000 });
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /typing "loady 0x40200000 921600"/);
     assert.match(run.stdout, /device: ## Switch baudrate to 921600 bps and press ENTER \.\.\./);
