@@ -1,11 +1,14 @@
 /**
- * The contract between the YMODEM receiver core and the devices that host it: dialects,
+ * The contract between the YMODEM receiver core and the devices that host it: dialect names,
  * timing constants, what storage must provide, and how a session ends. Kept apart from the
  * state machine so devices read the contract without the machinery.
  */
 import type { Checksum, FileInfo } from '../protocol/blocks.js';
 
-export type ReceiverDialect = 'strict' | 'particle';
+import type { ReceiverDialectName } from './receiver-dialects/index.js';
+
+/** Which receiver the device runs (receiver-dialects/). */
+export type ReceiverDialect = ReceiverDialectName;
 
 /** Device OS (0.4.9+) per-byte timeout: each expiry sends `C` and counts an error. */
 export const PARTICLE_BYTE_TIMEOUT_MS = 5_000;
