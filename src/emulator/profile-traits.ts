@@ -108,6 +108,15 @@ export const PROFILE_TRAITS: readonly ProfileTraits[] = [
     listensOnLineRate: false,
   },
   {
+    name: 'bootrom',
+    summary: "A boot ROM's XMODEM loader: asks with NAK every second until block 1",
+    example: ['-p bootrom --once --image out.bin', 'receive one file as a boot ROM would (flash it with --protocol xmodem)'],
+    takes: [],
+    oneSession: true,
+    checksBlockCrc: true,
+    listensOnLineRate: false,
+  },
+  {
     name: 'uboot',
     summary: 'U-Boot console with loady',
     takes: [],

@@ -91,6 +91,11 @@ export const PROFILES: Readonly<Record<string, ProfileEntry>> = {
     port: () => UART_ADAPTER,
     describe: () => 'virtual YMODEM receiver (a standard one, like lrzsz rb), waiting for a file',
   },
+  bootrom: {
+    create: (options) => new YmodemDevice({ ...options, checksum: options.checksum ?? 'sum8', protocol: 'xmodem' }),
+    port: () => UART_ADAPTER,
+    describe: () => 'virtual boot ROM XMODEM loader, asking with NAK every second',
+  },
   uboot: {
     create: (options) => new UBootDevice({ ...options, version: options.ubootVersion }),
     port: () => UART_ADAPTER,

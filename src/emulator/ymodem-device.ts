@@ -1,6 +1,7 @@
 /**
  * A bare standard YMODEM receiver on a serial line, like lrzsz `rb` started in a loop on the
- * far side: it asks for a header with `C` as soon as the host opens the port, checks every
+ * far side (or, with `protocol: 'xmodem'`, a boot ROM's XMODEM loader asking every second):
+ * it asks for a header with `C` as soon as the host opens the port, checks every
  * CRC, keeps each file truncated to the header's size. While nothing comes it keeps asking
  * (a new `rb` starts when one gives up). Like `rb` it goes quiet after its batch;
  * the next time the host opens the port a new session starts (unless `once`).
@@ -9,6 +10,9 @@ import type { FileInfo } from '../protocol/blocks.js';
 import { sha256, VirtualDevice, type BaseDeviceOptions } from './virtual-device.js';
 import type { DeviceEnd } from './virtual-binding.js';
 import { YmodemReceiver, type ReceiverEnd, type ReceiverStore } from './ymodem-receiver.js';
+
+/** Boot ROMs ask for their image about once a second. */
+export const BOOT_ROM_REQUEST_INTERVAL_MS = 1_000;
 
 export interface ReceivedFile {
   name: string;
@@ -23,6 +27,8 @@ export interface YmodemDeviceOptions extends BaseDeviceOptions {
   checksum?: 'crc16' | 'sum8';
   /** One session only, ever (default: a new session each time the host opens the port). */
   once?: boolean;
+  /** 'xmodem': a boot ROM's loader, asking every second until block 1 and keeping the padding. */
+  protocol?: 'ymodem' | 'xmodem';
   /** Refuse files larger than this (CAN CAN), like a receiver with a full disk. */
   maxFileBytes?: number;
 }
@@ -104,8 +110,9 @@ export class YmodemDevice extends VirtualDevice {
     this.sessions++;
     this.sessionFirstFile = this.collector.done.length;
     this.receiver = new YmodemReceiver({
-      dialect: 'strict',
+      dialect: this.options.protocol === 'xmodem' ? 'xmodem' : 'strict',
       asksUntilFirstHeader: true,
+      ...(this.options.protocol === 'xmodem' ? { requestIntervalMs: BOOT_ROM_REQUEST_INTERVAL_MS * this.timeScale } : {}),
       checksum: this.options.checksum,
       timeScale: this.timeScale,
       send: (bytes) => this.send(bytes),

@@ -10,7 +10,7 @@ import { Host, TEST_SCALE, eventually, sleep } from './harness.js';
 test('an unknown profile is an InputError that lists the known ones', () => {
   assert.throws(
     () => createVirtualDevice('esp32'),
-    (error: unknown) => error instanceof InputError && error.code === 'UNKNOWN_PROFILE' && /photon, p1, electron, spark-core, ymodem, uboot, core/.test(error.message),
+    (error: unknown) => error instanceof InputError && error.code === 'UNKNOWN_PROFILE' && /photon, p1, electron, spark-core, ymodem, bootrom, uboot, core/.test(error.message),
   );
 });
 
@@ -25,6 +25,7 @@ test('each profile shows its USB identity in the port listing', async () => {
       '/dev/virtual-electron': '2b04:c00a',
       '/dev/virtual-spark-core': '1d50:607d',
       '/dev/virtual-ymodem': '0403:6001',
+      '/dev/virtual-bootrom': '0403:6001',
       '/dev/virtual-uboot': '0403:6001',
     });
   } finally {

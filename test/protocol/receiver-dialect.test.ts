@@ -57,3 +57,21 @@ for (const fullLastBlock of [false, true]) {
     }
   });
 }
+
+test('a boot ROM that asks with NAK many times before the transfer: XMODEM after 15 requests in a row, padding kept', async () => {
+  // The ROM asks every 100 ms here; only the start timeout bounds the wait, not a count.
+  const port = startVirtualPort('bootrom', { timeScale: 0.1 });
+  const file = join(work, 'rom-image.bin');
+  const data = testData(1000, 11);
+  writeFileSync(file, data);
+  try {
+    const outcome = await flash({ file, port: port.path, target: 'ymodem', protocol: 'xmodem', binding: port.binding, dialect: { startRequests: 15 } });
+    assert.equal(outcome.ok, true);
+    const received = (port.device as YmodemDevice).files[0]!.data;
+    assert.equal(received.length, 1024, 'eight 128-byte blocks');
+    assert.deepEqual(received.subarray(0, data.length), data);
+    assert.ok(received.subarray(data.length).every((byte) => byte === 0x1a), 'padded with SUB');
+  } finally {
+    port.close();
+  }
+});

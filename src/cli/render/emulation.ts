@@ -33,7 +33,8 @@ export function followActivity(device: VirtualDevice, host: TcpHost, out: Activi
     out.event('mode', { mode });
   });
   device.on('transfer-start', ({ name, size }) => {
-    out.line(`· receiving ${name}, ${countBytes(size)}`);
+    // XMODEM sends neither a name nor a size.
+    out.line(Number.isFinite(size) ? `· receiving ${name}, ${countBytes(size)}` : '· receiving a file (no name or size: XMODEM)');
     out.event('transfer-start', { name, size });
   });
   for (const verdict of ['transfer-complete', 'transfer-failed'] as const) {
