@@ -54,7 +54,9 @@ export interface FlashResult {
  *   step, device-text          any number, while the device is brought to its receiver (and
  *                              again after the transfer, e.g. --verify)
  *   start                      once, the sender begins
- *   phase                      as the sender moves on: start → header → data → eot → end
+ *   phase                      as the session moves on: header → data → eot → end for YMODEM,
+ *                              data → eot for XMODEM (waiting for the receiver is 'start',
+ *                              the sender's state before any of these)
  *   progress                   after each acknowledged data block, bytes never decreasing
  *   retry, device-text         any number, between the phases and progress they belong to
  *   trace                      with --trace / --log only, every chunk either way, interleaved
