@@ -170,13 +170,13 @@ function untilDone(
 function listenForKeys(device: VirtualDevice, log: (line: string) => void): (() => void) & { active: boolean } {
   const stdin = process.stdin;
   const button = 'enterListeningMode' in device ? (device as VirtualDevice & { enterListeningMode(): void }) : undefined;
-  if (!stdin.isTTY || !button) return Object.assign(() => undefined, { active: false });
+  if (!stdin.isTTY) return Object.assign(() => undefined, { active: false });
   stdin.setRawMode(true);
   stdin.resume();
   const onKey = (data: Buffer) => {
     for (const byte of data) {
       if (byte === CTRL_C) process.kill(process.pid, 'SIGINT');
-      else if (byte === KEY_L || byte === KEY_L_UPPER) {
+      else if (button && (byte === KEY_L || byte === KEY_L_UPPER)) {
         if (device.mode === 'application') button.enterListeningMode();
         else log(`· l: the device is ${device.mode === 'listening' ? 'already listening' : `busy (${device.mode})`}`);
       }
@@ -189,7 +189,8 @@ function listenForKeys(device: VirtualDevice, log: (line: string) => void): (() 
       stdin.setRawMode(false);
       stdin.pause();
     },
-    { active: true },
+    // Whether the l key does something here.
+    { active: button !== undefined },
   );
 }
 

@@ -95,26 +95,30 @@ export class HumanRenderer {
   private startBar(total: number): void {
     if (!this.barModule) return;
     const { SingleBar, Presets } = this.barModule;
+    const { format, barsize } = barLayout(total, (this.options.out as { columns?: number }).columns ?? DEFAULT_COLUMNS);
     this.bar = new SingleBar(
       {
-        format: ' {bar} {percentage}% | {done}/{all} | {speed} | ETA {eta_formatted}',
+        format,
+        barsize,
         stream: this.options.out,
         hideCursor: true,
-        etaBuffer: 20,
         fps: 10,
         // The line printed above the bar erased it; redraw even when its text is unchanged.
         forceRedraw: true,
       },
       Presets.shades_classic,
     );
-    this.bar.start(total, 0, { done: formatBytes(0), all: formatBytes(total), speed: '…' });
+    this.bar.start(total, 0, { done: formatBytes(0), all: formatBytes(total), speed: '…', remaining: '…' });
   }
 
   private progress(bytes: number, total: number): void {
     const elapsed = (performance.now() - this.startedAt) / 1000;
-    const speed = elapsed > 0 ? formatRate(bytes / elapsed) : '…';
+    const rate = elapsed > 0 && bytes > 0 ? bytes / elapsed : undefined;
+    const speed = rate ? formatRate(rate) : '…';
     if (this.bar) {
-      this.bar.update(bytes, { done: formatBytes(bytes), speed });
+      // No estimate before the first acknowledged block (cli-progress would say "ETA 0s").
+      const remaining = rate ? formatEta((total - bytes) / rate) : '…';
+      this.bar.update(bytes, { done: formatBytes(bytes), speed, remaining });
       return;
     }
     const line = plainProgress(bytes, total, this.lastPlainLine);
@@ -146,6 +150,36 @@ export class HumanRenderer {
 export function describeTiming(result: Pick<FlashResult, 'bytes' | 'seconds' | 'transferSeconds'>): string {
   const rate = result.transferSeconds > 0 ? ` at ${formatRate(result.bytes / result.transferSeconds)}` : '';
   return `transfer ${formatSeconds(result.transferSeconds)}${rate}; ${formatSeconds(result.seconds)} in all`;
+}
+
+/** Without a known width, the classic terminal's. */
+const DEFAULT_COLUMNS = 80;
+/** A bar narrower than this says little; drop figures from the line instead. */
+const MIN_BAR = 10;
+const MAX_BAR = 40;
+
+/**
+ * The bar's line for a terminal `columns` wide: every figure when they fit beside a useful
+ * bar, else fewer (ETA, then speed), so that the line is never cut by the terminal's edge.
+ */
+export function barLayout(total: number, columns: number): { format: string; barsize: number } {
+  const all = formatBytes(total);
+  const tails: [format: string, widest: string][] = [
+    [' {percentage}% | {done}/{all} | {speed} | ETA {remaining}', ` 100% | ${all}/${all} | 1023.9 KiB/s | ETA 59m59s`],
+    [' {percentage}% | {done}/{all} | {speed}', ` 100% | ${all}/${all} | 1023.9 KiB/s`],
+    [' {percentage}% | {done}/{all}', ` 100% | ${all}/${all}`],
+    [' {percentage}%', ' 100%'],
+  ];
+  // One column of margin: writing the last column makes some terminals wrap.
+  const room = (widest: string) => columns - 1 - 1 - widest.length;
+  const [tail, widest] = tails.find(([, text]) => room(text) >= MIN_BAR) ?? tails.at(-1)!;
+  return { format: ` {bar}${tail}`, barsize: Math.max(1, Math.min(MAX_BAR, room(widest))) };
+}
+
+/** "12s", "3m05s". */
+export function formatEta(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
 }
 
 export function describePlan(plan: FlashPlan): string {
