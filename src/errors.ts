@@ -131,7 +131,8 @@ export function refusalCode(field: RefusalField): RefusalCode {
 /** One error for an image the checks refuse: the first refusal's code and sentence, the others named. */
 export function imageRefusedError(refusals: readonly ImageRefusal[]): InputError {
   const [first, ...more] = refusals;
-  const also = more.length ? ` (and ${more.length} more: ${more.map((r) => r.field).join(', ')})` : '';
+  // Each refusal is a sentence of its own: a count and field names said nothing.
+  const also = more.map((refusal) => ` Also: ${refusal.message}`).join('');
   return new InputError(refusalCode(first!.field), `${first!.message}${also}`, { refusals: [...refusals] });
 }
 

@@ -18,6 +18,8 @@ export interface FlashPlan {
   blocks: number;
   /** Where the bytes end up, when known. */
   address?: number;
+  /** Why that address: given with --address, or the image's own (and whether a given one is set aside). */
+  addressReason?: string;
   /** What the image is, when it could be read ("Photon user part, version 6, for 0x080A0000"). */
   image?: string;
   /** How the receiver will be started. */

@@ -7,6 +7,7 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, type TargetChoice } from '../devices/registry.js';
 import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
+import { formatAddress } from '../image/address.js';
 import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderEvent, type SenderOptions } from '../protocol/file-sender.js';
@@ -144,6 +145,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     blockSize,
     blocks: Math.ceil(image.size / blockSize),
     address: check.destination ?? options.address,
+    addressReason: addressReason(options.address, check.destination),
     image: check.description,
     entry: choice.profile.describeEntry(request, capabilities),
     baudRate: capabilities.lineRate ? baudRate : undefined,
@@ -225,6 +227,13 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   const verified = await verifyAfterRestart(profile, image, { ...sessionOptions, emit });
   emit({ type: 'step', message: `verified: ${verified.installed} (${verified.seconds.toFixed(1)} s after the transfer)` });
   return { ...result, verified };
+}
+
+/** Why the plan's address: a --address that the image's own address overrides is said to be set aside. */
+function addressReason(given: number | undefined, destination: number | undefined): string | undefined {
+  if (given === undefined) return destination === undefined ? undefined : "the image's own";
+  if (destination === undefined || destination === given) return 'as given with --address';
+  return `the image's own: the device installs it where the image says, so --address ${formatAddress(given)} is not used`;
 }
 
 /** The protocol asked for, or the target's own; refused before the port is opened when the target's receiver does not take it. */

@@ -159,3 +159,38 @@ test('the transfer rate and the total time are two named figures, the same in JS
     await emulator.exited;
   }
 });
+
+test('several devices on a non-terminal: the port once per line, DEVICE names the device, table rows fit 80 columns', async () => {
+  const emulator = await startEmulate(['--stay-listening', '--time-scale', '0.1']);
+  try {
+    await withBridge('Port already in use\r\n', true, async (busyUrl) => {
+      const run = await runCli([IMAGE, '-p', emulator.url, '-p', busyUrl]);
+      assert.equal(run.code, 3, run.stderr); // the one failure's own exit code
+      const lines = run.stdout.split('\n').filter(Boolean);
+      for (const line of lines) {
+        for (const port of [emulator.url, busyUrl]) assert.ok(line.split(port).length <= 2, `the port twice: ${line}`);
+      }
+      const header = lines.findIndex((line) => /^PORT\s+DEVICE\s+SECONDS\s+RESULT$/.test(line));
+      assert.ok(header >= 0, run.stdout);
+      const rows = lines.slice(header + 1, header + 3);
+      for (const row of [lines[header]!, ...rows]) assert.ok(row.length <= 80, `${row.length} columns: ${row}`);
+      assert.match(rows.find((row) => row.startsWith(`${emulator.url} `))!, /\bPhoton\b.*\bok$/);
+      assert.match(rows.find((row) => row.startsWith(`${busyUrl} `))!, /failed \(exit 3\)$/);
+      // The failure's sentence, after the table.
+      assert.ok(lines.slice(header + 3).some((line) => line.startsWith(`${busyUrl}: `) && /Port already in use/.test(line)), run.stdout);
+    });
+  } finally {
+    emulator.interrupt();
+    await emulator.exited;
+  }
+});
+
+test('refusals are listed as sentences; with --force the plan says which address is used and why', async () => {
+  const refused = await runCli(['/dev/serial-flash-test-none', IMAGE, '-t', 'particle', '-a', '0x08004000', '--dry-run']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.doesNotMatch(refused.stderr, /and \d+ more/);
+  assert.match(refused.stderr, /device keys.*Also: .*built for 0x080A0000/);
+  const forced = await runCli(['/dev/serial-flash-test-none', IMAGE, '-t', 'particle', '-a', '0x08004000', '--dry-run', '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /Address: 0x080A0000 \(.*--address 0x08004000 is not used\)/);
+});

@@ -29,7 +29,7 @@ export async function runFlashMany(options: Omit<FlashManyOptions, 'onEvent' | '
     view.finish(result, exitCodes, exitCode);
     if (!result.ok) {
       const failed = result.devices.filter((device) => !device.ok).length;
-      cli.output.error(`${failed} of ${result.devices.length} devices failed; each one's reason is in the table above.`);
+      cli.output.error(`${failed} of ${result.devices.length} devices failed; each one's reason is listed above.`);
     }
     return exitCode;
   } finally {

@@ -187,7 +187,7 @@ export function describePlan(plan: FlashPlan): string {
     `Port:    ${plan.port} (${plan.portReason})${plan.baudRate ? `, ${plan.baudRate} baud` : ''}`,
     `Target:  ${plan.target}${plan.device ? ` — ${plan.device}` : ''} (${plan.targetReason})`,
     `File:    ${plan.file}, ${countBytes(plan.bytes)}${plan.image ? ` — ${plan.image}` : ''}`,
-    `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}`,
+    `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}${plan.addressReason ? ` (${plan.addressReason})` : ''}`,
     `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes, ${PROTOCOLS[plan.protocol].label}`,
     `Entry:   ${plan.entry}`,
   ];

@@ -78,8 +78,8 @@ export class ManyView {
     if (this.options.quiet) return;
     switch (event.type) {
       case 'step':
-        if (view.bar) view.bar.update({ status: fit(event.message) });
-        else this.line(`${this.label(port)} · ${event.message}`);
+        if (view.bar) view.bar.update({ status: fit(withoutPort(event.message, port)) });
+        else this.line(`${this.label(port)} · ${withoutPort(event.message, port)}`);
         break;
       case 'start':
         view.bar?.setTotal(event.totalBytes);
@@ -118,15 +118,15 @@ export class ManyView {
   /** The table of every device, and the JSON result line. */
   finish(result: FlashManyResult, exitCodes: ReadonlyMap<string, number>, exitCode: number): void {
     this.stop();
-    // The result last: a failure's sentence is long, and the other columns stay aligned.
+    // Short cells, so a row fits 80 columns; each failure's sentence follows the table.
     const rows = result.devices.map((outcome) => [
       outcome.port,
       this.devices.get(outcome.port)?.device ?? '-',
       formatSeconds(outcome.seconds),
-      outcome.ok ? 'ok' : `failed (exit ${exitCodes.get(outcome.port)}): ${outcome.error.message}`,
+      outcome.ok ? 'ok' : `failed (exit ${exitCodes.get(outcome.port)})`,
     ]);
-    const table = formatTable([['PORT', 'DEVICE', 'SECONDS', 'RESULT'], ...rows]);
-    this.report.human(table);
+    const reasons = result.devices.flatMap((outcome) => (outcome.ok ? [] : [`${outcome.port}: ${outcome.error.message}`]));
+    this.report.human(formatTable([['PORT', 'DEVICE', 'SECONDS', 'RESULT'], ...rows]) + reasons.map((line) => `${line}\n`).join(''));
     const failed = result.devices.filter((device) => !device.ok);
     const summary = failed.length === 0 ? undefined : `${failed.length} of ${result.devices.length} devices failed: ${failed.map((d) => d.port).join(', ')}.`;
     this.report.json?.result(result.ok, {
@@ -173,6 +173,11 @@ export class ManyView {
     if (this.bars) this.bars.log(`${text}\n`);
     else this.report.humanOut.write(`${text}\n`);
   }
+}
+
+/** A step that starts with the port's name, beside a label that already names it: "it …". */
+function withoutPort(message: string, port: string): string {
+  return message.startsWith(`${port} `) ? `it ${message.slice(port.length + 1)}` : message;
 }
 
 /** Short enough to sit beside a bar on one line. */

@@ -51,7 +51,8 @@ export const particleProfile: DeviceProfile = {
 
   claimsImage(head) {
     const info = parseModuleInfo(head);
-    return info && { reason: `the image has a Particle module header (platform ${info.platformId})` };
+    // The header's platform names the device where the port cannot (a TCP bridge, a pty).
+    return info && { reason: `the image has a Particle module header (platform ${info.platformId})`, platform: platformById(info.platformId) };
   },
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
