@@ -111,7 +111,7 @@ export class ManyView {
     }
     const verdict = describeVerdict(outcome, exitCode);
     this.report.logText(`${outcome.port}: ${verdict}`);
-    if (view.bar) view.bar.update({ status: `${this.mark(outcome.ok)} ${fit(outcome.ok ? `done in ${formatSeconds(outcome.seconds)}` : outcome.error.message)}` });
+    if (view.bar) view.bar.update({ status: `${this.mark(outcome.ok)} ${fit(outcome.ok ? `done in ${formatSeconds(outcome.seconds)}` : withoutPort(outcome.error.message, outcome.port))}` });
     else if (!this.options.quiet) this.line(`${this.label(outcome.port)} ${this.mark(outcome.ok)} ${verdict}`);
   }
 
@@ -125,7 +125,7 @@ export class ManyView {
       formatSeconds(outcome.seconds),
       outcome.ok ? 'ok' : `failed (exit ${exitCodes.get(outcome.port)})`,
     ]);
-    const reasons = result.devices.flatMap((outcome) => (outcome.ok ? [] : [`${outcome.port}: ${outcome.error.message}`]));
+    const reasons = result.devices.flatMap((outcome) => (outcome.ok ? [] : [`${outcome.port}: ${withoutPort(outcome.error.message, outcome.port)}`]));
     this.report.human(formatTable([['PORT', 'DEVICE', 'SECONDS', 'RESULT'], ...rows]) + reasons.map((line) => `${line}\n`).join(''));
     const failed = result.devices.filter((device) => !device.ok);
     const summary = failed.length === 0 ? undefined : `${failed.length} of ${result.devices.length} devices failed: ${failed.map((d) => d.port).join(', ')}.`;
@@ -186,7 +186,7 @@ function fit(text: string): string {
 }
 
 function describeVerdict(outcome: DeviceOutcome, exitCode: number): string {
-  if (!outcome.ok) return `failed (exit ${exitCode}): ${outcome.error.message}`;
+  if (!outcome.ok) return `failed (exit ${exitCode}): ${withoutPort(outcome.error.message, outcome.port)}`;
   if ('dryRun' in outcome.outcome) return 'dry run: all checks passed; nothing was sent';
   const { bytes, address } = outcome.outcome;
   return `flashed ${countBytes(bytes)}${address !== undefined ? ` at ${formatAddress(address)}` : ''} in ${formatSeconds(outcome.seconds)}`;
