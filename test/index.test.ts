@@ -125,3 +125,21 @@ void flash({ port: 'COM3' });
   const run = await runNode([tsc, '-p', '.'], dir, 120_000);
   assert.equal(run.code, 0, run.stdout + run.stderr);
 });
+
+test('from CommonJS: require() fails with a sentence saying how to load the ES module, and await import() works', async () => {
+  const dir = consumerProject();
+  // As `npm init -y` leaves it: a CommonJS project.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'commonjs' }));
+  writeFileSync(join(dir, 'example.js'), "const { flash } = require('serial-flash');\nconsole.log(typeof flash);\n");
+  const required = await runNode(['example.js'], dir, 20_000);
+  assert.notEqual(required.code, 0);
+  assert.doesNotMatch(required.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  assert.match(required.stderr, /serial-flash is an ES module/);
+  assert.match(required.stderr, /await import\('serial-flash'\)/);
+  assert.match(required.stderr, /\.mjs|"type": "module"/);
+
+  writeFileSync(join(dir, 'imported.js'), "(async () => {\n  const { parseAddress } = await import('serial-flash');\n  console.log(parseAddress('0x08005000'));\n})();\n");
+  const imported = await runNode(['imported.js'], dir, 20_000);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(imported.stdout.trim(), '134238208');
+});
