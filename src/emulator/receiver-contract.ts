@@ -66,15 +66,11 @@ export interface ReceiverOptions {
   byteTimeoutMs?: number;
   intraBlockTimeoutMs?: number;
   maxErrors?: number;
-  /** Strict only: whether `C` follows the header's ACK (the standard, `rb`); U-Boot's loady sends none. */
-  requestsAfterHeader?: boolean;
   /**
    * Strict only: until the first header, requests repeat without counting as errors, as from
    * `rb` run in a loop on a line (each one gives up after 10; the next asks again).
    */
   asksUntilFirstHeader?: boolean;
-  /** Strict only: silence while a block is awaited is answered with `C` (U-Boot), not NAK (`rb`). */
-  requestsOnBlockTimeout?: boolean;
   /** Particle 0.4.2–0.4.7 and the Core's 28800 receiver: nothing is sent before the first good packet. */
   silentUntilFirstPacket?: boolean;
   /** Particle, later versions: a sender's CAN CAN is answered with ACK and CAN CAN, not ACK alone. */

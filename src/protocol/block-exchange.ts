@@ -166,7 +166,11 @@ export class BlockExchange {
    * late `C` costs one re-sent block). Then waits `requestSettleMs` (rb's input flush on ptys).
    */
   async awaitExpectedC(timeoutMs: number): Promise<void> {
-    const answer = await this.readAnswer(timeoutMs, { expectingC: true });
+    const deadline = performance.now() + timeoutMs;
+    let answer = await this.readAnswer(timeoutMs, { expectingC: true });
+    // U-Boot answers the first EOT with ACK ACK C: a repeated ACK is not the C, which would
+    // otherwise be read as the answer to the next block (and that block sent twice).
+    while (answer === ACK && performance.now() < deadline) answer = await this.readAnswer(deadline - performance.now(), { expectingC: true });
     if (answer === CRC_REQUEST && this.timing.requestSettleMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, this.timing.requestSettleMs));
     }

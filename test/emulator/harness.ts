@@ -169,8 +169,6 @@ export interface SendOptions {
   checksum?: Checksum;
   /** Standard receivers NAK the first EOT; Device OS ACKs it at once. */
   eotNakFirst?: boolean;
-  /** The standard receiver sends `C` after the header's ACK; U-Boot's loady sends none. */
-  noRequestAfterHeader?: boolean;
 }
 
 /** Sends one file as a minimal YMODEM sender would, asserting each answer. Assumes `C` was seen. */
@@ -178,7 +176,7 @@ export async function sendFile(host: Host, name: string, data: Buffer, options: 
   const checksum = options.checksum ?? 'crc16';
   const blockSize = options.blockSize ?? 1024;
   await host.write(encodeHeaderBlock({ name, size: data.length }, checksum));
-  await host.expectNext(options.noRequestAfterHeader ? [ACK] : [ACK, checksum === 'crc16' ? CRC_REQUEST : NAK]);
+  await host.expectNext([ACK, checksum === 'crc16' ? CRC_REQUEST : NAK]);
   for (let offset = 0, sequence = 1; offset < data.length; offset += blockSize, sequence++) {
     await host.write(encodeBlock(sequence, data.subarray(offset, offset + blockSize), blockSize, checksum));
     await host.expectNext([ACK]);

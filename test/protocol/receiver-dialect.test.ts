@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { flash } from '../../src/flash/flash.js';
 import type { UBootDevice } from '../../src/emulator/uboot-device.js';
+import { ACK, SOH, STX } from '../../src/protocol/control-bytes.js';
 import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { testData } from '../helpers/virtual-link.js';
 
@@ -17,12 +18,13 @@ const work = mkdtempSync(join(tmpdir(), 'serial-flash-dialect-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('into U-Boot, block 1 follows the header ACK at once: no wait for a C it never sends', async () => {
-  // The device's own timeouts are stretched so that only the sender could end a wait; the
-  // flash is cancelled long before the 60 s answer timeout it would otherwise sit out.
-  const port = startVirtualPort('uboot', { timeScale: 20 });
+  // U-Boot sends a C after the header's ACK only when block 1 has not come within its own
+  // block wait (4.25 s): a sender that waited for that C would see one before block 1.
+  const port = startVirtualPort('uboot');
   const file = join(work, 'kernel.bin');
   const data = testData(5000, 3);
   writeFileSync(file, data);
+  const wire: { direction: string; data: Buffer }[] = [];
   try {
     const outcome = await flash({
       file,
@@ -30,11 +32,18 @@ test('into U-Boot, block 1 follows the header ACK at once: no wait for a C it ne
       target: 'uboot',
       address: 0x82000000,
       binding: port.binding,
-      responseTimeoutMs: 60_000,
-      signal: AbortSignal.timeout(20_000),
+      trace: true,
+      verify: false,
+      onEvent: (event) => {
+        if (event.type === 'trace') wire.push({ direction: event.direction, data: event.data });
+      },
     });
     assert.equal(outcome.ok, true);
     assert.deepEqual((port.device as UBootDevice).memory.read(0x82000000, data.length), data);
+    const header = wire.findIndex((chunk) => chunk.direction === 'tx' && chunk.data[0] === SOH && chunk.data[1] === 0);
+    const block1 = wire.findIndex((chunk) => chunk.direction === 'tx' && chunk.data[0] === STX && chunk.data[1] === 1);
+    const between = Buffer.concat(wire.slice(header + 1, block1).filter((chunk) => chunk.direction === 'rx').map((chunk) => chunk.data));
+    assert.deepEqual([...between], [ACK], 'only the ACK came between the header and block 1');
   } finally {
     port.close();
   }
@@ -75,3 +84,40 @@ test('a boot ROM that asks with NAK many times before the transfer: XMODEM after
     port.close();
   }
 });
+
+test("U-Boot answers the first EOT with ACK ACK C: the closing block waits for the C, and goes once, even on a slow line", async () => {
+  // At 9600 baud (paced here; the console's rate stays as it is) the closing block takes 139 ms on the wire, so U-Boot's ACK for it comes
+  // long after its C: a C still unread then looks like a request and the block went twice,
+  // the second copy typed into U-Boot's console.
+  const port = startVirtualPort('uboot', { bytesPerSecond: 960 });
+  const file = join(work, 'slow-line.bin');
+  const data = testData(300, 13);
+  writeFileSync(file, data);
+  const sent: Buffer[] = [];
+  try {
+    const outcome = await flash({
+      file,
+      port: port.path,
+      target: 'uboot',
+      address: 0x82000000,
+      binding: port.binding,
+      trace: true,
+      verify: false,
+      onEvent: (event) => {
+        if (event.type === 'trace' && event.direction === 'tx') sent.push(event.data);
+      },
+    });
+    assert.equal(outcome.ok, true);
+    const wire = Buffer.concat(sent);
+    const closing = Buffer.concat([Buffer.of(0x01, 0x00, 0xff), Buffer.alloc(128)]);
+    assert.equal(countOf(wire, closing), 1, 'one closing block');
+  } finally {
+    port.close();
+  }
+});
+
+function countOf(haystack: Buffer, needle: Buffer): number {
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) count++;
+  return count;
+}

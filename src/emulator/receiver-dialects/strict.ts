@@ -1,5 +1,5 @@
 /**
- * A standard YMODEM receiver like lrzsz `rb` (and, with a few options, U-Boot's `loady`):
+ * A standard YMODEM receiver like lrzsz `rb`:
  * checks every CRC (or checksum), NAKs damaged blocks, ACKs a re-sent copy of the previous
  * block, NAKs the first EOT and ACKs the second, then asks for the next header; truncates
  * files to the header's size.
@@ -93,11 +93,10 @@ export function rejectBlock(rx: ReceiverCore, why: 'damaged' | 'unexpected-seque
   const idle = why === 'timeout' && rx.files.length === 0 && rx.options.asksUntilFirstHeader;
   if (!idle && ++rx.errors >= rx.maxErrors) return rx.finish({ kind: 'too-many-errors' }, [CAN, CAN]);
   // Silence while waiting for a header repeats the request; anything damaged gets NAK.
-  const request = why === 'timeout' && (rx.phase === 'header' || rx.options.requestsOnBlockTimeout);
-  rx.send(request ? rx.requestByte() : NAK);
+  rx.send(why === 'timeout' && rx.phase === 'header' ? rx.requestByte() : NAK);
 }
 
-/** The answer to a header (or to its copy): ACK, then `C` unless the receiver sends none there (U-Boot). */
+/** The answer to a header (or to its copy): ACK, then the request for block 1. */
 function headerAnswer(rx: ReceiverCore): Buffer {
-  return rx.options.requestsAfterHeader === false ? Buffer.of(ACK) : Buffer.of(ACK, rx.requestByte());
+  return Buffer.of(ACK, rx.requestByte());
 }
