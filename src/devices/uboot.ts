@@ -1,7 +1,7 @@
 /**
  * U-Boot over its console: `loady ADDR [BAUD]` at the `=> ` prompt, the switch to a faster
  * line and back, and afterwards U-Boot's own `crc32 ADDR SIZE` of what landed in memory.
- * What U-Boot prints and when is documented in docs/uboot.md (checked against a real U-Boot).
+ * What U-Boot prints and when is documented in docs/protocol.md §7 (checked against a real U-Boot).
  */
 import { InputError, TransferError } from '../errors.js';
 import { crc32OfSource } from '../image/crc32.js';

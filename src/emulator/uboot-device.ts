@@ -1,6 +1,6 @@
 /**
  * A U-Boot console on a UART, as U-Boot 2023.01 behaves (checked against the real one under
- * QEMU, docs/uboot.md): `=> ` prompt, echo, the banner printed once at power-on (lost when
+ * QEMU, docs/protocol.md §7): `=> ` prompt, echo, the banner printed once at power-on (lost when
  * nobody has the port open yet; a CR brings a fresh prompt), and the commands a serial load
  * needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver, ./uboot-xyzmodem.ts), the
  * baud-rate switch and the way back, `crc32 addr size`, `printenv`/`setenv` (`filesize`,

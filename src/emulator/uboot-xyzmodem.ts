@@ -2,7 +2,7 @@
  * U-Boot's X/YMODEM receiver (common/xyzModem.c with cmd/load.c's load_serial_ymodem, as in
  * U-Boot 2023.01), written the way U-Boot runs it: a loop that blocks on one character at a
  * time with a 2 s timeout. Its departures from lrzsz `rb`, each checked against a real U-Boot
- * (docs/uboot.md):
+ * (docs/protocol.md §7):
  *
  * - before the transfer: `C`, then after each 2 s timeout a flush until 2 s of quiet, 0.25 s
  *   and 0.5 s more, so one request every 4.75 s; NAK (checksum mode) from the 11th; the

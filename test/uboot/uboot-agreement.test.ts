@@ -1,7 +1,7 @@
 /**
  * The emulated U-Boot and the real one (Debian's u-boot-qemu under QEMU) run the same
  * scenarios, byte for byte, so the emulator cannot drift from the real thing again. Each
- * scenario states what U-Boot does (docs/uboot.md) and runs against both.
+ * scenario states what U-Boot does (docs/protocol.md §7) and runs against both.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
