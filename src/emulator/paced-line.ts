@@ -10,7 +10,7 @@ export class PacedLine {
   private lastDelivery = Promise.resolve();
 
   constructor(
-    private readonly bytesPerSecond: number | undefined,
+    private bytesPerSecond: number | undefined,
     private readonly latencyMs = 0,
   ) {
     if (this.paced) preciseTimers.warmUp();
@@ -18,6 +18,12 @@ export class PacedLine {
 
   get paced(): boolean {
     return Boolean(this.bytesPerSecond) || this.latencyMs > 0;
+  }
+
+  /** A new line rate for what is handed on from now (a UART reprogrammed to another baud rate). */
+  setBytesPerSecond(bytesPerSecond: number): void {
+    this.bytesPerSecond = bytesPerSecond;
+    if (this.paced) preciseTimers.warmUp();
   }
 
   /** Resolves once everything handed to deliver() so far has crossed the line (what tcdrain waits for). */

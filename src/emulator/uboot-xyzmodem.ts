@@ -263,10 +263,13 @@ export class XyzModemReceiver {
     const length = start === SOH ? 128 : 1024;
     const frame = Buffer.alloc(3 + length + (this.crcMode ? 2 : 1));
     frame[0] = start;
-    for (let i = 1; i < frame.length; i++) {
-      const c = await this.getChar();
-      if (c === TIMED_OUT) return 'timeout';
-      frame[i] = c;
+    // Character by character as U-Boot reads, each with its 2 s timeout; copied in runs for speed.
+    for (let filled = 1; filled < frame.length; ) {
+      if (!(await this.waitForInput())) return 'timeout';
+      const run = Math.min(this.input.length, frame.length - filled);
+      this.input.copy(frame, filled, 0, run);
+      this.input = this.input.subarray(run);
+      filled += run;
     }
     const checked = this.options.transformFrame?.(frame) ?? frame;
     if ((checked[1]! ^ checked[2]!) !== 0xff) {
@@ -311,12 +314,19 @@ export class XyzModemReceiver {
   }
 
   private async getChar(): Promise<number> {
+    if (!(await this.waitForInput())) return TIMED_OUT;
+    const byte = this.input[0]!;
+    this.input = this.input.subarray(1);
+    return byte;
+  }
+
+  /** True once a character is waiting; false when a whole character timeout passes first. */
+  private async waitForInput(): Promise<boolean> {
     const deadline = performance.now() + XYZ_CHAR_TIMEOUT_MS * this.options.timeScale;
     while (this.input.length === 0) {
-      if (this.stopped) throw new Stopped();
-      if (this.abortReason !== undefined) throw new Aborted();
+      this.checkRunning();
       const left = deadline - performance.now();
-      if (left <= 0) return TIMED_OUT;
+      if (left <= 0) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);
         this.wake = done;
@@ -327,16 +337,18 @@ export class XyzModemReceiver {
       });
       this.wake = undefined;
     }
+    this.checkRunning();
+    return true;
+  }
+
+  private checkRunning(): void {
     if (this.stopped) throw new Stopped();
     if (this.abortReason !== undefined) throw new Aborted();
-    const byte = this.input[0]!;
-    this.input = this.input.subarray(1);
-    return byte;
   }
 
   private async pause(ms: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms * this.options.timeScale));
-    if (this.stopped) throw new Stopped();
+    this.checkRunning();
   }
 }
 

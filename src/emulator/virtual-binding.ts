@@ -42,6 +42,8 @@ export interface VirtualPortOptions {
   serialNumber?: string;
   /** Limits host→device and device→host to this many bytes per second (a UART's line rate). */
   bytesPerSecond?: number;
+  /** Paces both ways at the rate the host sets (baud / 10 bytes per second), following its changes. */
+  pacedByLineRate?: boolean;
   /** One-way delay added to every chunk, in ms (USB frame and OS scheduling latency). */
   latencyMs?: number;
 }
@@ -59,6 +61,9 @@ class BindingError extends Error {
     if (canceled) this.canceled = true;
   }
 }
+
+/** Start bit, 8 data bits, stop bit. */
+const BITS_PER_BYTE = 10;
 
 export class VirtualPort implements BindingPortInterface {
   isOpen = true;
@@ -89,7 +94,8 @@ export class VirtualPort implements BindingPortInterface {
       ...options,
     } as Required<OpenOptions>;
     this.baudRate = options.baudRate;
-    const { bytesPerSecond, latencyMs = 0 } = registration.options;
+    const { pacedByLineRate, latencyMs = 0 } = registration.options;
+    const bytesPerSecond = pacedByLineRate ? options.baudRate / BITS_PER_BYTE : registration.options.bytesPerSecond;
     this.toDevice = new PacedLine(bytesPerSecond, latencyMs);
     this.toHost = new PacedLine(bytesPerSecond, latencyMs);
   }
@@ -138,6 +144,10 @@ export class VirtualPort implements BindingPortInterface {
   async update(options: UpdateOptions): Promise<void> {
     this.assertUsable();
     this.baudRate = options.baudRate;
+    if (this.registration.options.pacedByLineRate) {
+      this.toDevice.setBytesPerSecond(options.baudRate / BITS_PER_BYTE);
+      this.toHost.setBytesPerSecond(options.baudRate / BITS_PER_BYTE);
+    }
     this.registration.wire.onLineCoding?.(options.baudRate);
   }
 

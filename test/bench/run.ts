@@ -18,6 +18,8 @@ import { cpuDuringTransfer, memory, startup, timeToFirstBlock } from './process-
 import { linkCases, throughput } from './throughput.js';
 import { load, machine, percent } from './stats.js';
 import { blockMs } from './theory.js';
+import { realUBootAgainstSb, transferBaudSpeedup } from './uboot.js';
+import { realUBootMissing } from '../helpers/uboot-console.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -45,6 +47,21 @@ async function main(): Promise<void> {
     const link = await throughput(images, linkCases(quick), repeats, log);
     targets.push(...link.checks);
     sections.push(`## Throughput on a paced serial line\n\n${THROUGHPUT_NOTE}\n\n${link.markdown}`);
+
+    log('U-Boot: --transfer-baud on a paced line…');
+    const baud = await transferBaudSpeedup(images.dir, quick ? 32 * 1024 : 128 * 1024, 921_600, log);
+    targets.push(...baud.checks);
+    const ubootParts = [`${UBOOT_BAUD_NOTE}\n\n${baud.markdown}`];
+    const noUBoot = realUBootMissing();
+    if (noUBoot || !hasCommand('sb')) {
+      ubootParts.push(`The real-U-Boot comparison was left out: ${noUBoot || 'it needs lrzsz (apt-get install lrzsz)'}.`);
+    } else {
+      log('U-Boot: serial-flash and sb into a real U-Boot (QEMU)…');
+      const real = await realUBootAgainstSb(images.dir, 300_001, repeats, log);
+      targets.push(...real.checks);
+      ubootParts.push(`${UBOOT_REAL_NOTE}\n\n${real.markdown}`);
+    }
+    sections.push(`## U-Boot\n\n${ubootParts.join('\n\n')}`);
 
     log('Particle USB model…');
     sections.push(`## Particle over USB: 1K blocks against 128-byte blocks\n\n${PARTICLE_NOTE}\n\n${await particleUsb(images, particleCases(quick), repeats, log)}`);
@@ -110,6 +127,16 @@ const PARTICLE_NOTE = [
   'The virtual Photon (Device OS 0.6.1+, already in listening mode) writes each block to its flash model before it ACKs, taking the given time per write; USB CDC has no line rate, so only a 1 ms latency each way is added.',
   'Timed from the first data block to the last one\'s ACK (the `data` and `eot` phase events of `flash()`).',
   `The old Particle CLI sent 128-byte blocks: eight times as many writes and round trips. (For scale: at 115200 baud a 1K block costs ${blockMs({ baud: 115_200, latencyMs: 1 }, 1024).toFixed(1)} ms on the wire alone.)`,
+].join(' ');
+
+const UBOOT_BAUD_NOTE = [
+  'The emulated U-Boot (U-Boot 2023.01\'s behaviour, QEMU virt board) behind a virtual line paced at whatever rate the host sets, baud/10 bytes per second each way plus 1 ms one way; `flash()` in this process, once at the console\'s 115200 and once with `--transfer-baud 921600` (`loady ADDR 921600`, the switch on Enter and back on ESC).',
+  '"transfer" runs from the first block to the last ACK; "whole" from the call to the verified result. The ideal ratio is 8 (921600 / 115200).',
+].join(' ');
+
+const UBOOT_REAL_NOTE = [
+  'Debian\'s U-Boot 2023.01 (`u-boot-qemu`) in `qemu-system-arm -M virt`, its console on a pseudo-terminal, which QEMU does not pace (the emulated CPU and QEMU\'s UART set the pace). serial-flash is timed as a user feels it: from spawning `serial-flash PTY image.bin -t uboot -a 0x40200000` to its exit, so it includes finding the prompt, typing `loady`, the transfer, U-Boot\'s summary and the `crc32` verification.',
+  '`sb --ymodem -k` is timed from its spawn, after `loady 40200000` was typed for it and U-Boot had said it was ready, to its exit: the bare transfer. Runs alternate; medians shown. U-Boot sends no `C` after the header\'s ACK until its own timeouts (4.25 s); sb waits for one, serial-flash sends block 1 at once.',
 ].join(' ');
 
 const FIRST_BLOCK_NOTE = [

@@ -91,6 +91,17 @@ export class UBootConsole {
     return text;
   }
 
+  /** Hands every byte after the cursor, and each new one, to `sink` until stopped (another program takes the line). */
+  relay(sink: (bytes: Buffer) => void): { stop(): void } {
+    const forward = () => {
+      if (this.raw.length > this.cursor) sink(Buffer.from(this.raw.subarray(this.cursor)));
+      this.cursor = this.raw.length;
+    };
+    forward();
+    this.waiters.add(forward);
+    return { stop: () => this.waiters.delete(forward) };
+  }
+
   /** Sends a unique `echo` and waits for its output and the prompt after it: the console is idle. */
   async sync(timeoutMs = WAIT_MS): Promise<void> {
     const token = `sync-${randomUUID().slice(0, 8)}`;
