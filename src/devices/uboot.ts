@@ -12,7 +12,8 @@ import { PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_PROMPT, awaitPrompt, uboot
 import { type ConsoleSession, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest, Verification } from './profile.js';
 
-const TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes\r?\n/i;
+/** How a load ends on U-Boot's console: its summary (group 1: the size), or "download aborted". */
+const LOAD_ENDED = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes\r?\n|## Binary \((?:ymodem|xmodem)\) download aborted\r?\n/i;
 const START_ADDRESS = /## Start Addr\s*=\s*0x([0-9a-f]+)\r?\n/i;
 const SWITCH_FOR_TRANSFER = /## Switch baudrate to (\d+) bps and press ENTER \.\.\.\r?\n/;
 const SWITCH_BACK = /## Switch baudrate to (\d+) bps and press ESC \.\.\.\r?\n/;
@@ -81,9 +82,16 @@ export const ubootProfile: DeviceProfile = {
 
   async finish(session: DeviceSession, result: SendResult): Promise<string | undefined> {
     const state = loads.get(session);
-    const { match } = await waitForText(session, TOTAL_SIZE, SUMMARY_TIMEOUT_MS);
-    if (!match) return undefined;
+    const { match } = await waitForText(session, LOAD_ENDED, SUMMARY_TIMEOUT_MS);
+    if (!match) return undefined; // no word from U-Boot: the crc32 check decides
     if (state) state.loading = false;
+    if (!match[1]) {
+      const reason = lastLineBefore(match.input ?? '', match.index ?? 0);
+      throw new TransferError(
+        'ABORTED_ON_DEVICE',
+        `U-Boot acknowledged every block but then ended the load${reason ? ` with "${reason}"` : ''}, so it does not count it as loaded; load it again.`,
+      );
+    }
     const reported = Number(match[1]);
     if (reported !== result.bytes) {
       throw new TransferError('SIZE_MISMATCH', `U-Boot reports ${reported} bytes received but ${result.bytes} were sent; load it again.`);
@@ -180,6 +188,16 @@ async function switchBack(session: ConsoleSession & Pick<DeviceSession, 'connect
     await session.write(ESCAPE);
     if ((await waitForText(session, UBOOT_PROMPT, 1_000).catch(() => ({ match: undefined }))).match) return;
   }
+}
+
+/** The last line with text before `index` (U-Boot's reason, printed just before "download aborted"). */
+function lastLineBefore(text: string, index: number): string | undefined {
+  return text
+    .slice(0, index)
+    .split(/\r?\n/)
+    .map((line) => line.replace(/[\x00-\x1f\x7f]/g, '').trim())
+    .filter(Boolean)
+    .at(-1);
 }
 
 function pause(session: ConsoleSession, ms: number): Promise<void> {

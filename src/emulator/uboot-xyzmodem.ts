@@ -68,6 +68,7 @@ export class XyzModemReceiver {
   private wake: (() => void) | undefined;
   private stopped = false;
   private abortReason: string | undefined;
+  private completed = false;
   private crcMode = true;
   private txAck = false;
   private nextBlock = 0;
@@ -95,6 +96,7 @@ export class XyzModemReceiver {
 
   /** Gives up at the next wait: CAN ×4 and BS ×4 to the host, then `reason` as the error. */
   abort(reason: string): void {
+    if (this.completed) return; // the last ACK is out: nothing left to give up
     this.abortReason = reason;
     this.wake?.();
   }
@@ -118,7 +120,10 @@ export class XyzModemReceiver {
           await this.terminate(chunk !== 'cancel');
           return { ok: false, error: errorText(chunk), size };
         }
-        if (chunk === undefined) break;
+        if (chunk === undefined) {
+          this.completed = true;
+          break;
+        }
         this.options.store(size, chunk);
         size += chunk.length;
       }
