@@ -21,25 +21,10 @@ test('into U-Boot, block 1 follows the header ACK at once: no wait for a C it ne
   // U-Boot sends a C after the header's ACK only when block 1 has not come within its own
   // block wait (4.25 s): a sender that waited for that C would see one before block 1.
   const port = startVirtualPort('uboot');
-  const file = join(work, 'kernel.bin');
   const data = testData(5000, 3);
-  writeFileSync(file, data);
-  const wire: { direction: string; data: Buffer }[] = [];
   try {
-    const outcome = await flash({
-      file,
-      port: port.path,
-      target: 'uboot',
-      address: 0x82000000,
-      binding: port.binding,
-      trace: true,
-      verify: false,
-      onEvent: (event) => {
-        if (event.type === 'trace') wire.push({ direction: event.direction, data: event.data });
-      },
-    });
-    assert.equal(outcome.ok, true);
-    assert.deepEqual((port.device as UBootDevice).memory.read(0x82000000, data.length), data);
+    const wire = await flashIntoUBoot(port, 'kernel.bin', data);
+    assert.deepEqual((port.device as UBootDevice).memory.read(UBOOT_ADDRESS, data.length), data);
     const header = wire.findIndex((chunk) => chunk.direction === 'tx' && chunk.data[0] === SOH && chunk.data[1] === 0);
     const block1 = wire.findIndex((chunk) => chunk.direction === 'tx' && chunk.data[0] === STX && chunk.data[1] === 1);
     const between = Buffer.concat(wire.slice(header + 1, block1).filter((chunk) => chunk.direction === 'rx').map((chunk) => chunk.data));
@@ -86,35 +71,42 @@ test('a boot ROM that asks with NAK many times before the transfer: XMODEM after
 });
 
 test("U-Boot answers the first EOT with ACK ACK C: the closing block waits for the C, and goes once, even on a slow line", async () => {
-  // At 9600 baud (paced here; the console's rate stays as it is) the closing block takes 139 ms on the wire, so U-Boot's ACK for it comes
-  // long after its C: a C still unread then looks like a request and the block went twice,
-  // the second copy typed into U-Boot's console.
+  // At 9600 baud (paced here; the console's rate stays) the closing block takes 139 ms on the
+  // wire, so U-Boot's ACK for it comes long after its C: a C still unread then looked like a
+  // request and the block went twice, the second copy typed into U-Boot's console.
   const port = startVirtualPort('uboot', { bytesPerSecond: 960 });
-  const file = join(work, 'slow-line.bin');
-  const data = testData(300, 13);
-  writeFileSync(file, data);
-  const sent: Buffer[] = [];
   try {
-    const outcome = await flash({
-      file,
-      port: port.path,
-      target: 'uboot',
-      address: 0x82000000,
-      binding: port.binding,
-      trace: true,
-      verify: false,
-      onEvent: (event) => {
-        if (event.type === 'trace' && event.direction === 'tx') sent.push(event.data);
-      },
-    });
-    assert.equal(outcome.ok, true);
-    const wire = Buffer.concat(sent);
+    const chunks = await flashIntoUBoot(port, 'slow-line.bin', testData(300, 13));
+    const wire = Buffer.concat(chunks.filter((chunk) => chunk.direction === 'tx').map((chunk) => chunk.data));
     const closing = Buffer.concat([Buffer.of(0x01, 0x00, 0xff), Buffer.alloc(128)]);
     assert.equal(countOf(wire, closing), 1, 'one closing block');
   } finally {
     port.close();
   }
 });
+
+const UBOOT_ADDRESS = 0x82000000;
+
+/** Flashes `data` into the emulated U-Boot behind `port`; returns every chunk on the wire. */
+async function flashIntoUBoot(port: ReturnType<typeof startVirtualPort>, name: string, data: Buffer) {
+  const file = join(work, name);
+  writeFileSync(file, data);
+  const wire: { direction: string; data: Buffer }[] = [];
+  const outcome = await flash({
+    file,
+    port: port.path,
+    target: 'uboot',
+    address: UBOOT_ADDRESS,
+    binding: port.binding,
+    trace: true,
+    verify: false,
+    onEvent: (event) => {
+      if (event.type === 'trace') wire.push({ direction: event.direction, data: event.data });
+    },
+  });
+  assert.equal(outcome.ok, true);
+  return wire;
+}
 
 function countOf(haystack: Buffer, needle: Buffer): number {
   let count = 0;
