@@ -76,6 +76,10 @@ export interface ImageClaim {
 export interface DeviceIdentity {
   deviceId?: string;
   systemVersion?: string;
+  /** The platform the device says it is ("Photon (platform 6)"), where it can be asked. */
+  platform?: string;
+  /** Its modules as it lists them ("system part 1 version 1502"), where it lists any. */
+  modules?: string[];
 }
 
 export interface DeviceProfile {

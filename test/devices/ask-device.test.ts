@@ -55,7 +55,7 @@ test('an Electron image sent to a Photon over tcp:// is refused after asking the
     const run = await runMain([url, fixture('electron-user-part.bin'), '--verbose']);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /electron-user-part\.bin is for an Electron \(platform 10\) but the device says it is a Photon \(platform 6\)/);
-    assert.match(run.stdout, /the device says it is a Photon \(platform 6\) with bootloader v101, system part 1 v1502, system part 2 v1502/);
+    assert.match(run.stdout, /the device says it is a Photon \(platform 6\) with bootloader version 101, system part 1 version 1502, system part 2 version 1502/);
     assert.equal(device.lastTransfer, undefined, 'no transfer began');
     assert.equal(device.mode, 'application', "the device was told to leave listening mode ('x')");
   });

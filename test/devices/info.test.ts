@@ -14,7 +14,10 @@ test('info enters listening mode and reads the whole id and version (1.5.2, not 
     assert.equal(info.deviceId, '0123456789abcdef01234567');
     assert.equal(info.systemVersion, '1.5.2');
     assert.equal(info.device, 'Photon');
+    assert.equal(info.platform, 'Photon (platform 6)', 'the device says what it is (s)');
+    assert.deepEqual(info.modules, ['bootloader version 101', 'system part 1 version 1502', 'system part 2 version 1502']);
     assert.equal(rates.at(-1), 9600, 'a harmless rate is left set');
+    assert.equal(port.device.mode, 'application', "and the device leaves listening mode ('x')");
   } finally {
     port.close();
   }

@@ -15,14 +15,15 @@ import { skipUnless } from '../helpers/system-tools.js';
 const TIME_SCALE = 0.05;
 
 /** Flashes the Photon user part through `port` and checks the device put it in place intact. */
-async function flashesPhotonThrough(port: string, served: ServedDevice): Promise<void> {
+async function flashesPhotonThrough(port: string, served: ServedDevice, extra: string[] = []): Promise<string> {
   const image = readFileSync(fixture('photon-user-part.bin'));
-  const run = await runMain([port, fixture('photon-user-part.bin'), '--target', 'particle', '--verbose']);
+  const run = await runMain([port, fixture('photon-user-part.bin'), '--target', 'particle', '--verbose', ...extra]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /setting 9600 then 28800 baud/);
   const photon = served.device as ParticleDevice;
   assert.equal(photon.lastTransfer?.status, 'accepted');
   assert.ok(photon.flash.read(0x080a0000, image.length).equals(image), 'the user part holds the image byte for byte');
+  return run.stdout;
 }
 
 test('a Photon running its application behind a pty is put in listening mode by the 28800 signal and flashed', { skip: skipUnless(PERL) }, async () => {
@@ -35,7 +36,7 @@ test('a Photon running its application behind a pty is put in listening mode by 
   }
 });
 
-test('the same through a real ser2net RFC 2217 server: SET-BAUDRATE reaches the pty, 0xFF bytes cross escaped', { skip: skipUnless(PERL, SER2NET) }, async () => {
+test('the same through a real ser2net RFC 2217 server: SET-BAUDRATE reaches the pty, 0xFF bytes cross escaped, and --verify works after the restart', { skip: skipUnless(PERL, SER2NET) }, async () => {
   const served = await serveDevice('photon', { timeScale: TIME_SCALE });
   const ser2net = await startSer2net(served.pty).catch(async (error) => {
     await served.close();
@@ -43,7 +44,8 @@ test('the same through a real ser2net RFC 2217 server: SET-BAUDRATE reaches the 
   });
   try {
     assert.ok(readFileSync(fixture('photon-user-part.bin')).includes(0xff), 'the image holds 0xFF bytes, which telnet must escape');
-    await flashesPhotonThrough(ser2net.url, served);
+    const stdout = await flashesPhotonThrough(ser2net.url, served, ['--verify']);
+    assert.match(stdout, /✔ Verified after the restart: user part version 6 installed and valid/);
   } finally {
     await ser2net.close();
     await served.close();

@@ -29,7 +29,9 @@ export function infoCommand({ setExitCode, binding, report }: Cli): CommandModul
       };
       const info = await deviceInfo({ port: args.port, binding, onEvent, trace: report.wantsTraffic });
       report.human(
-        `Port:           ${info.port}${info.device ? ` (${info.device})` : ''}\nDevice id:      ${info.deviceId ?? 'unknown'}\nSystem version: ${info.systemVersion ?? 'unknown (before 0.4.4)'}`,
+        `Port:           ${info.port}${info.device ? ` (${info.device})` : ''}\nDevice id:      ${info.deviceId ?? 'unknown'}\nSystem version: ${info.systemVersion ?? 'unknown (before 0.4.4)'}` +
+          (info.platform ? `\nPlatform:       ${info.platform}` : '') +
+          (info.modules?.length ? `\nModules:        ${info.modules.join(', ')}` : ''),
       );
       report.json?.result(true, { ...info });
       setExitCode(EXIT.ok);

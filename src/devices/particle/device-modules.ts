@@ -89,6 +89,15 @@ function platformName(id: number): string {
   return known ? `${withArticle(known)} (platform ${id})` : `platform ${id}`;
 }
 
+/** For `info`: "Photon (platform 6)" and "system part 1 version 1502", "user part version 6 (fails its checks)". */
+export function describeDevice(device: DeviceModules): { platform: string; modules: string[] } {
+  const known = platformById(device.platformId);
+  return {
+    platform: known ? `${known.name} (platform ${device.platformId})` : `platform ${device.platformId}`,
+    modules: device.modules.map((m) => `${describeModule(m.moduleFunction ?? 0, m.index)} version ${m.version}${m.valid ? '' : ' (fails its checks)'}`),
+  };
+}
+
 /**
  * What the device's own answer rules out: another platform, or a module whose dependencies
  * its system firmware does not meet (Device OS would refuse it only after the whole transfer).
@@ -138,7 +147,7 @@ export async function checkImageWithDevice(
     session.onStep("the device did not list its modules ('s'), so only the image's own header was checked");
     return undefined;
   }
-  const modules = device.modules.map((m) => `${describeModule(m.moduleFunction ?? 0, m.index)} v${m.version}`).join(', ');
+  const modules = describeDevice(device).modules.join(', ');
   session.onStep(`the device says it is ${platformName(device.platformId)}${modules ? ` with ${modules}` : ''}`);
   const refusals = refusalsFromDevice(image, device, imageName);
   if (refusals.length === 0 || force) return device;

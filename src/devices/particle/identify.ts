@@ -1,13 +1,9 @@
-/** `serial-flash info`: listening mode, then `i` and `v` (docs/protocol.md §2). */
+/** `serial-flash info`: listening mode, then `i`, `v` and `s` (docs/protocol.md §2). */
 import { waitForText } from '../console.js';
-import type { DeviceSession } from '../profile.js';
+import type { DeviceIdentity, DeviceSession } from '../profile.js';
+import { askModules, describeDevice } from './device-modules.js';
 import { APPLICATION_DRAIN_MAX_MS, APPLICATION_QUIET_MS, noAnswerError, switchToListeningRate } from './listening-mode.js';
 import { drainUntilQuiet } from '../console.js';
-
-export interface DeviceIdentity {
-  deviceId?: string;
-  systemVersion?: string;
-}
 
 /** `i` answers within a few hundred ms in listening mode; allow for a slow first answer (a Xenon took ~6 s). */
 export const IDENTIFY_TIMEOUT_MS = 8_000;
@@ -25,5 +21,7 @@ export async function identifyParticleDevice(session: DeviceSession): Promise<De
   if (!id.match) throw noAnswerError('device', signalled ? undefined : session.connection.description);
   await session.write('v');
   const version = await waitForText(session, SYSTEM_VERSION, VERSION_TIMEOUT_MS);
-  return { deviceId: id.match[1]!.toLowerCase(), systemVersion: version.match?.[1] };
+  const listed = await askModules(session);
+  await session.write('x');
+  return { deviceId: id.match[1]!.toLowerCase(), systemVersion: version.match?.[1], ...(listed ? describeDevice(listed) : {}) };
 }
