@@ -38,6 +38,9 @@ sub open_pty {
   $t->setlflag($t->getlflag & ~(ECHO|ECHONL|ICANON|ISIG|IEXTEN));
   $t->setcflag(($t->getcflag & ~(CSIZE|PARENB)) | CS8);
   $t->setattr(fileno($master), TCSANOW);
+  # A master reports a hangup only once its slave has been closed: open and close it once, so
+  # that "no hangup" means a program has it open.
+  sysopen(my $once, $slave, O_RDWR | O_NOCTTY) or die "$slave: $!\n"; close($once);
   unlink "$link.new"; symlink($slave, "$link.new") or die "link: $!\n"; rename("$link.new", $link) or die "link: $!\n";
   print "pty $slave\n";
 }

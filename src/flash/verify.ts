@@ -10,12 +10,15 @@ import { CancelledError, InputError, TransferError } from '../errors.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import { waitForPort } from '../transport/open.js';
 import { reasonOf } from '../util/reason.js';
+import { withinMs } from '../util/within.js';
 import { type SessionOptions, withDeviceSession } from './session.js';
 
 /** A Photon restarts and enumerates in about 5 s; a system part update can take much longer. */
 export const VERIFY_TIMEOUT_MS = 60_000;
 /** Between attempts: well under the time a USB device takes to enumerate. */
 const RETRY_INTERVAL_MS = 250;
+/** An attempt under way at the deadline may finish its questions. */
+const ATTEMPT_GRACE_MS = 5_000;
 
 export async function verifyAfterRestart(
   profile: DeviceProfile,
@@ -30,7 +33,15 @@ export async function verifyAfterRestart(
   while (performance.now() < deadline) {
     try {
       await waitForPort(session.port, { timeoutMs: Math.max(1, deadline - performance.now()), signal: session.signal, binding: session.binding });
-      const installed = await withDeviceSession(session, (opened) => profile.verifyInstalled!(opened, image));
+      // Every wait inside has its own timeout; this bound keeps a port that never answers an
+      // open or a close from holding the result back past the deadline.
+      const attempt = withDeviceSession(session, (opened) => profile.verifyInstalled!(opened, image));
+      attempt.catch(() => undefined);
+      const installed = await withinMs(attempt, Math.max(0, deadline - performance.now()) + ATTEMPT_GRACE_MS);
+      if (installed === undefined) {
+        lastProblem = 'the port stopped answering';
+        break;
+      }
       return { installed, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       if (error instanceof CancelledError || error instanceof InputError) throw error;
