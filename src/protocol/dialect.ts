@@ -10,6 +10,11 @@ export interface ReceiverDialect {
    */
   requestsAfterHeader?: boolean;
   /**
+   * Whether the receiver sends `C` for the next header after ACKing EOT (the standard; U-Boot
+   * too). Particle devices send none: the closing block goes at once.
+   */
+  requestsAfterEot?: boolean;
+  /**
    * Every data block at the full block size, the last one padded, instead of ending a 1K
    * transfer with a 128-byte block when the rest fits: ST's SBSFU miscounts mixed sizes.
    */
@@ -42,8 +47,9 @@ export interface ReceiverDialect {
 }
 
 /** What a receiver that follows the standard does (lrzsz `rb`). */
-export const STANDARD_DIALECT: Required<Pick<ReceiverDialect, 'requestsAfterHeader' | 'silentStart' | 'nakOnDuplicate'>> = {
+export const STANDARD_DIALECT: Required<Pick<ReceiverDialect, 'requestsAfterHeader' | 'requestsAfterEot' | 'silentStart' | 'nakOnDuplicate'>> = {
   requestsAfterHeader: true,
+  requestsAfterEot: true,
   silentStart: false,
   nakOnDuplicate: false,
 };

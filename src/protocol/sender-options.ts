@@ -37,7 +37,7 @@ export interface SenderTiming {
   /**
    * How long to wait for the `C` that asks for the next header after EOT, before sending the
    * end-of-batch block anyway. lrzsz `rb` ACKs EOT after 1 s and sends `C` about 1 s later;
-   * Particle devices send none (0).
+   * receivers that send none say so in their dialect (`requestsAfterEot`).
    */
   eotGraceMs: number;
   /** Quiet time that turns a lone `C`/NAK into a request rather than a letter of text. */

@@ -23,7 +23,7 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   exchange.setPhase('eot');
   const firstEotAcked = await exchange.sendEot();
   exchange.setPhase('end');
-  await exchange.awaitExpectedC(timing.eotGraceMs);
+  if (exchange.dialect.requestsAfterEot) await exchange.awaitExpectedC(timing.eotGraceMs);
   exchange.block = 0;
   await sendEndOfBatch(exchange);
   return exchange.result(source, blockSize, firstEotAcked);

@@ -201,3 +201,11 @@ test('a receiver that never acknowledges the closing block is not reported as a 
   assert.equal(error.context.phase, 'end');
   assert.match(error.message, /acknowledged all 3000 bytes but not the closing block/);
 });
+
+test('a receiver whose dialect sends no C after EOT gets the closing block at once, not after the grace period', async () => {
+  // Device OS ACKs the first EOT and waits for the closing block: waiting 60 s for a C would
+  // run into the 10 s abort below.
+  const data = testData(3000);
+  const outcome = await transfer(data, { eot: 'particle' }, { eotGraceMs: 60_000, dialect: { requestsAfterEot: false }, signal: AbortSignal.timeout(10_000) });
+  assertDelivered(outcome, data);
+});

@@ -31,15 +31,14 @@ export const SILENT_HEADER_ACK_TIMEOUT_MS = 5_000;
 
 const PARTICLE_DIALECT: SenderOptions = {
   // The receiver sends its first C only after a 5 s byte timeout: after the prompt, go at once.
-  dialect: { nakOnDuplicate: true, silentStart: true, confirmsCompletion: confirmsDownload },
+  // No C follows the (first, ACKed) EOT.
+  dialect: { nakOnDuplicate: true, silentStart: true, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
   startTimeoutMs: 0,
   headerAckTimeoutMs: HEADER_ACK_TIMEOUT_MS,
   // A device that answers nothing for 3 × 35 s is not coming back; without this a frozen
   // device was waited on for 11 × 35 s. Once it has answered anything, the usual retries apply.
   headerRetries: 2,
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
-  // No C follows the (first, ACKed) EOT.
-  eotGraceMs: 0,
 };
 
 export const particleProfile: DeviceProfile = {

@@ -62,12 +62,11 @@ export const sparkCoreProfile: DeviceProfile = {
 
   senderOptions(): SenderOptions {
     return {
-      dialect: { silentStart: true, nakOnDuplicate: true, confirmsCompletion: confirmsDownload },
+      dialect: { silentStart: true, nakOnDuplicate: true, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
       startTimeoutMs: CORE_START_WAIT_MS,
       headerAckTimeoutMs: CORE_HEADER_ACK_TIMEOUT_MS,
       // A silent header that is never ACKed means nobody is listening: do not wait minutes.
       headerRetries: 2,
-      eotGraceMs: 0,
     };
   },
 };
