@@ -11,6 +11,7 @@ import type { FirmwareFile } from '../image/firmware-file.js';
 import { waitForPort } from '../transport/open.js';
 import { reasonOf } from '../util/reason.js';
 import { withinMs } from '../util/within.js';
+import type { FlashEvent } from './events.js';
 import { type SessionOptions, withDeviceSession } from './session.js';
 
 /** A Photon restarts and enumerates in about 5 s; a system part update can take much longer. */
@@ -23,12 +24,22 @@ const ATTEMPT_GRACE_MS = 5_000;
 export async function verifyAfterRestart(
   profile: DeviceProfile,
   image: FirmwareFile,
-  session: SessionOptions,
+  options: SessionOptions,
 ): Promise<{ installed: string; seconds: number }> {
   const started = performance.now();
-  const timeScale = session.timeScale ?? 1;
+  const timeScale = options.timeScale ?? 1;
   const deadline = started + VERIFY_TIMEOUT_MS * timeScale;
-  session.emit({ type: 'step', message: 'waiting for the device to restart, to ask it what it now runs (--verify)' });
+  options.emit({ type: 'step', message: 'waiting for the device to restart, to ask it what it now runs (--verify)' });
+  // Each attempt takes the same steps: say each once, not once per attempt while the device restarts.
+  const said = new Set<string>();
+  const emitOnce = (event: FlashEvent): void => {
+    if (event.type === 'step') {
+      if (said.has(event.message)) return;
+      said.add(event.message);
+    }
+    options.emit(event);
+  };
+  const session: SessionOptions = { ...options, emit: emitOnce };
   let lastProblem = 'its port did not come back';
   while (performance.now() < deadline) {
     try {
