@@ -1,10 +1,12 @@
 /**
- * The CLI on a real terminal of a chosen size: a tmux session (its own server, so runs never
- * share one), read back as the rows a person would see — after the cursor moves, line
+ * The CLI on a real terminal of a chosen size: a tmux session (its own server and socket, so
+ * runs never share one), read back as the rows a person would see — after the cursor moves, line
  * clearing and wrapping the terminal did. Tests skip with an install hint without tmux.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BIN } from './cli.js';
 import { skipUnless } from './system-tools.js';
 
@@ -28,8 +30,10 @@ const EXIT_MARK = '[serial-flash exited ';
 
 /** Runs `serial-flash ARGS` in a `columns`×`rows` terminal; the pane stays after it exits. */
 export function openTerminal(args: readonly string[], options: { columns: number; rows?: number; env?: Record<string, string>; cwd?: string }): Terminal {
-  const server = `serial-flash-test-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmux = (...tmuxArgs: string[]) => execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...tmuxArgs], { encoding: 'utf8' });
+  // A socket of its own in a folder of its own, removed on close (tmux leaves its socket behind).
+  const folder = mkdtempSync(join(tmpdir(), 'serial-flash-tmux-'));
+  const socket = join(folder, 'socket');
+  const tmux = (...tmuxArgs: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...tmuxArgs], { encoding: 'utf8' });
   const env = { NO_COLOR: '1', ...options.env };
   const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
   tmux(
@@ -74,6 +78,7 @@ export function openTerminal(args: readonly string[], options: { columns: number
       } catch {
         // Already gone.
       }
+      rmSync(folder, { recursive: true, force: true });
     },
   };
 }
