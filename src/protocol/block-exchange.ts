@@ -206,12 +206,27 @@ export class BlockExchange {
     return `Block ${this.block} was not accepted ${last}; check the cable and the baud rate, then try again.`;
   }
 
-  /** EOT, NAK-then-EOT as the standard asks; returns true when the first EOT was ACKed. */
+  /**
+   * EOT, NAK-then-EOT as the standard asks; returns true when the first EOT was ACKed. A
+   * receiver that NAKs the first EOT but asks for a new file (`C`) before answering any EOT has
+   * not seen the end of this file: it restarted (lrzsz ACKs a stray EOT while it waits for a
+   * header), so its later ACK and the closing block's prove nothing.
+   */
   async sendEot(): Promise<boolean> {
     const eot = Buffer.of(EOT);
+    let eotAnswered = false;
+    let askedForNewFile = false;
     for (let attempt = 0; ; attempt++) {
       await this.write(eot);
       const answer = await this.readAnswer(this.timing.responseTimeoutMs);
+      if (answer === CRC_REQUEST && !eotAnswered && this.dialect.naksFirstEot) askedForNewFile = true;
+      if (answer === ACK && askedForNewFile) {
+        throw this.error(
+          'EOT_UNCONFIRMED',
+          `The receiver acknowledged all ${this.totalBytes} bytes, then asked for a new file before it confirmed the end of this one (it may have restarted); check whether it kept the file, or send it again.`,
+        );
+      }
+      eotAnswered ||= answer === ACK || answer === NAK;
       if (answer === ACK) return attempt === 0;
       if (attempt >= this.retries) {
         throw this.error('EOT_NOT_ACKNOWLEDGED', 'The receiver did not acknowledge the end of the file; the transfer may be incomplete, so flash again.');

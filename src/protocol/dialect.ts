@@ -32,6 +32,11 @@ export interface ReceiverDialect {
    */
   nakOnDuplicate?: boolean;
   /**
+   * The receiver answers the first EOT with NAK (the standard, lrzsz `rb`), so some answer to
+   * an EOT comes before it asks for a new file with `C`. Device OS and U-Boot ACK it at once.
+   */
+  naksFirstEot?: boolean;
+  /**
    * Whether the receiver's own words (complete lines since the transfer began) say it has the
    * whole file of `bytes` bytes: "Downloaded file successfully!", U-Boot's "## Total Size".
    * When they come but the final ACK does not (lost on the line, or the device reset first to
@@ -47,9 +52,10 @@ export interface ReceiverDialect {
 }
 
 /** What a receiver that follows the standard does (lrzsz `rb`). */
-export const STANDARD_DIALECT: Required<Pick<ReceiverDialect, 'requestsAfterHeader' | 'requestsAfterEot' | 'silentStart' | 'nakOnDuplicate'>> = {
+export const STANDARD_DIALECT: Required<Pick<ReceiverDialect, 'requestsAfterHeader' | 'requestsAfterEot' | 'silentStart' | 'nakOnDuplicate' | 'naksFirstEot'>> = {
   requestsAfterHeader: true,
   requestsAfterEot: true,
   silentStart: false,
   nakOnDuplicate: false,
+  naksFirstEot: true,
 };

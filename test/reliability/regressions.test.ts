@@ -101,6 +101,18 @@ test('a reason printed after an application log line in the same burst as the CA
   }
 });
 
+test('bug (soak seed 19): a receiver that restarted right after ACKing the last block ACKed a stray EOT and the closing block, and serial-flash said "Flashed"', async () => {
+  const { path } = images.get('data', 128);
+  const run = await flashVirtual('ymodem', path, { faults: { dieAfterBlocks: 1 } }, { target: 'ymodem', blockSize: 128 });
+  try {
+    assert.equal((run.port.device as YmodemDevice).files.length, 0, 'the restarted receiver has no file');
+    assert.equal(run.error?.code, 'EOT_UNCONFIRMED', run.error?.message ?? 'a false success');
+    assert.match(run.error!.message, /asked for a new file before it confirmed the end of this one \(it may have restarted\)/);
+  } finally {
+    run.port.close();
+  }
+});
+
 test('bug: a silent Device OS 0.4 receiver whose header ACK was lost (its C still came) was reported as not answering', async () => {
   const run = await flashVirtual('photon', PHOTON_IMAGE, { firmwareVersion: '0.4.x' }, {}, loseFirstAck);
   try {

@@ -32,7 +32,7 @@ export const SILENT_HEADER_ACK_TIMEOUT_MS = 5_000;
 const PARTICLE_DIALECT: SenderOptions = {
   // The receiver sends its first C only after a 5 s byte timeout: after the prompt, go at once.
   // No C follows the (first, ACKed) EOT.
-  dialect: { nakOnDuplicate: true, silentStart: true, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
+  dialect: { nakOnDuplicate: true, naksFirstEot: false, silentStart: true, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
   startTimeoutMs: 0,
   headerAckTimeoutMs: HEADER_ACK_TIMEOUT_MS,
   // A device that answers nothing for 3 × 35 s is not coming back; without this a frozen

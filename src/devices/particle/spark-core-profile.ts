@@ -62,7 +62,7 @@ export const sparkCoreProfile: DeviceProfile = {
 
   senderOptions(): SenderOptions {
     return {
-      dialect: { silentStart: true, nakOnDuplicate: true, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
+      dialect: { silentStart: true, nakOnDuplicate: true, naksFirstEot: false, requestsAfterEot: false, confirmsCompletion: confirmsDownload },
       startTimeoutMs: CORE_START_WAIT_MS,
       headerAckTimeoutMs: CORE_HEADER_ACK_TIMEOUT_MS,
       // A silent header that is never ACKed means nobody is listening: do not wait minutes.
