@@ -1,5 +1,7 @@
 /**
- * Firmware images on disk, read block by block so memory never grows with image size,
+ * Firmware images on disk, read block by block so memory never grows with image size (each
+ * read checks that the file is still the version that was opened and checked, so a build
+ * writing it again mid-transfer fails the transfer instead of sending a mix of two versions),
  * and the ByteSource abstraction that lets the same checks run on files and on images
  * held in memory (the virtual device validates what it received with the same code).
  */
@@ -7,7 +9,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Stats } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, TransferError } from '../errors.js';
 
 /** Reads `length` bytes at `offset`; the result is shorter only when the image ends first. */
 export type ByteSource = (offset: number, length: number) => Promise<Buffer>;
@@ -93,8 +95,9 @@ class FileHandleFirmware implements FirmwareFile {
     private readonly handle: FileHandle,
     readonly path: string,
     readonly name: string,
-    info: Stats,
+    private readonly opened: Stats,
   ) {
+    const info = opened;
     this.size = info.size;
     this.mtimeSeconds = Math.floor(info.mtimeMs / 1000);
     this.mode = info.mode;
@@ -114,6 +117,14 @@ class FileHandleFirmware implements FirmwareFile {
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
+    // Checked after the read: a write that landed before or during it shows in the times.
+    if (!sameVersion(this.opened, await this.handle.stat())) {
+      throw new TransferError(
+        'FILE_CHANGED',
+        `${this.name} was written again while it was being sent (is a build still running?); run this again once the file is complete.`,
+        { path: this.path },
+      );
+    }
     return filled === length ? buffer : buffer.subarray(0, filled);
   }
 
@@ -122,6 +133,10 @@ class FileHandleFirmware implements FirmwareFile {
     this.closed = true;
     await this.handle.close();
   }
+}
+
+function sameVersion(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 function checkReadRange(offset: number, length: number): void {
