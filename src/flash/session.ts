@@ -6,6 +6,7 @@
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { DeviceSession } from '../devices/profile.js';
 import { CancelledError } from '../errors.js';
+import { writeWithin } from '../protocol/bounded-write.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import type { Connection } from '../transport/connection.js';
 import { openConnection } from '../transport/open.js';
@@ -13,6 +14,8 @@ import { withinMs } from '../util/within.js';
 import type { FlashEvent } from './events.js';
 import { tapTraffic } from './trace.js';
 
+/** A console command (`f`, `loady …`) is a few bytes: one still not written after this is stuck behind a device that stopped reading. */
+const CONSOLE_WRITE_TIMEOUT_MS = 10_000;
 /** Five CANs take 1 s at 50 baud, the slowest rate accepted; a wedged port must not hold the exit longer. */
 const DRAIN_BEFORE_RELEASE_MS = 2_000;
 
@@ -75,8 +78,7 @@ function deviceSession(
     reader,
     signal,
     timeScale,
-    write: (data) =>
-      new Promise<void>((resolve, reject) => connection.stream.write(data, (error) => (error ? reject(error) : resolve()))),
+    write: (data) => writeWithin(connection.stream, data, { timeoutMs: CONSOLE_WRITE_TIMEOUT_MS, signal }),
     onText: (text) => emit({ type: 'device-text', text }),
     onStep: (message) => emit({ type: 'step', message }),
   };

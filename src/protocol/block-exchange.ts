@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
 import type { BlockSize, Checksum } from './blocks.js';
 import { isApplicationLogLine } from './application-log.js';
+import { writeWithin } from './bounded-write.js';
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
@@ -30,6 +31,12 @@ import {
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** This many requests without a pause make the start's failure a flood, not silence. */
+const FLOOD_REQUESTS = 100;
+/** A write shorter than this never counts as stalled, however short --timeout is. */
+const MIN_WRITE_TIMEOUT_MS = 1_000;
+/** How long the CANs that end a failed transfer may take to leave. */
+const CANCEL_WRITE_TIMEOUT_MS = 2_000;
 /** How long a second CAN may take to follow the first before the first counts as noise. */
 const SECOND_CAN_MS = 1_000;
 const LINE_FEED = 0x0a;
@@ -62,6 +69,8 @@ export class BlockExchange {
   retryCount = 0;
   totalBytes = 0;
   private phase: SenderPhase = 'start';
+  /** Requests at the start that another followed at once (a flood, not a receiver). */
+  private unbrokenRequests = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -103,6 +112,7 @@ export class BlockExchange {
    */
   async awaitReceiver(): Promise<boolean> {
     const deadline = performance.now() + this.timing.startTimeoutMs;
+    this.unbrokenRequests = 0;
     let inRow = 0;
     let last: number | undefined;
     for (;;) {
@@ -110,10 +120,7 @@ export class BlockExchange {
       if (byte === TIMED_OUT) {
         if (this.dialect.silentStart) return true;
         this.text.flush(); // a prompt ends without a line break
-        const failure = this.error(
-          'NO_RECEIVER',
-          `The receiver did not ask for the file within ${seconds(this.timing.startTimeoutMs)}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload}.`,
-        );
+        const failure = this.error('NO_RECEIVER', this.noReceiverMessage());
         if (this.text.recent) failure.context.deviceText = this.text.recent;
         throw failure;
       }
@@ -131,14 +138,28 @@ export class BlockExchange {
     }
   }
 
+  private noReceiverMessage(): string {
+    const within = seconds(this.timing.startTimeoutMs);
+    if (this.unbrokenRequests >= FLOOD_REQUESTS) {
+      return `The line sent an unbroken stream of "C" or NAK (${this.unbrokenRequests} bytes) for ${within} instead of one request at a time, so no receiver was recognised; check the baud rate, and that only a receiver writes to this line.`;
+    }
+    return `The receiver did not ask for the file within ${within}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload}.`;
+  }
+
   /**
    * A `C` or NAK followed by quiet is a request; one followed at once by more text is text,
    * unless it stands at the start of a line and what follows is an application's log line
-   * (the receiver asked just as the application logged).
+   * (the receiver asked just as the application logged). One followed at once by another
+   * request is part of a flood: counted, not shown (a receiver pauses after each request).
    */
   private async isLoneRequest(byte: number): Promise<boolean> {
     if (this.reader.available === 0) await this.reader.wait(this.timing.requestQuietMs, this.options.signal);
     if (this.reader.available === 0) return true;
+    const next = this.reader.peek();
+    if (next === CRC_REQUEST || next === NAK) {
+      this.unbrokenRequests++;
+      return false;
+    }
     if (this.text.atLineStart && (await this.logLineFollows())) return true;
     this.text.add(byte);
     return false;
@@ -318,15 +339,19 @@ export class BlockExchange {
     );
   }
 
+  /** The next byte, or TIMED_OUT once the wait is over: a line that never stops sending cannot extend it. */
   private async readByte(timeoutMs: number): Promise<number> {
-    if (timeoutMs <= 0) return this.reader.available > 0 ? this.reader.next(0, this.options.signal) : TIMED_OUT;
+    if (timeoutMs <= 0) return TIMED_OUT;
     return this.reader.next(timeoutMs, this.options.signal);
   }
 
+  /**
+   * Every write has a deadline (see bounded-write.ts): as long as the answer to what is
+   * written would be waited for, plus the time the bytes take on the line.
+   */
   private write(data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.write(data, (error) => (error ? reject(new DisconnectedError('The device disconnected.', {}, { cause: error })) : resolve()));
-    });
+    const timeoutMs = Math.max(this.timing.responseTimeoutMs, MIN_WRITE_TIMEOUT_MS) + data.length * this.timing.msPerByte;
+    return writeWithin(this.stream, data, { timeoutMs, signal: this.options.signal });
   }
 
   /** Turns any failure into a typed error with context and tells the receiver to abort. */
@@ -341,11 +366,20 @@ export class BlockExchange {
     const receiverGone = failure.receiver.ended === true;
     if (!receiverGone && !this.stream.destroyed) {
       // Every write we make is a whole block, so these CANs land at a block boundary.
-      await this.write(CANCEL_SEQUENCE).catch(() => undefined);
-      failure.receiver.toldToAbort = true;
+      // Not cut short by the abort that may have caused this failure, but bounded: behind a
+      // write that stalled, the CANs cannot leave either.
+      const sent = await writeWithin(this.stream, CANCEL_SEQUENCE, { timeoutMs: CANCEL_WRITE_TIMEOUT_MS + CANCEL_SEQUENCE.length * this.timing.msPerByte }).then(
+        () => true,
+        () => false,
+      );
+      failure.receiver.toldToAbort = sent;
     }
     if (failure instanceof CancelledError) {
-      const told = failure.receiver.toldToAbort ? 'the receiver was told to discard it' : 'the receiver was already gone';
+      const told = failure.receiver.toldToAbort
+        ? 'the receiver was told to discard it'
+        : receiverGone || this.stream.destroyed
+          ? 'the receiver was already gone'
+          : 'the receiver could not be told to discard it, because the port stopped taking data';
       return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context, { receiver: failure.receiver });
     }
     return failure;

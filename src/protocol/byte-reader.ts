@@ -47,6 +47,11 @@ export class ByteReader {
     return total;
   }
 
+  /** The next byte if one is already here, without taking it. */
+  peek(): number | undefined {
+    return this.chunks[0]?.[this.offset];
+  }
+
   /** Bytes already received and not yet read, without waiting. */
   takeAll(): Buffer {
     const head = this.chunks[0];
