@@ -1,0 +1,86 @@
+/**
+ * The CLI against receivers that misbehave on real pseudo-terminals (misbehaving/receivers.ts):
+ * never a success the receiver did not earn, never a hang, and every failure one sentence.
+ * Each run is killed after RUN_LIMIT_MS; being killed is a failure of the test (a hang).
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CRC_REQUEST, NAK } from '../../src/protocol/control-bytes.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { SOCAT, skipUnless } from '../helpers/system-tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { testData } from '../helpers/virtual-link.js';
+import { sentenceProblem } from './judge.js';
+import { type Misbehaviour, startMisbehavingReceiver } from './misbehaving/receivers.js';
+
+/** Far beyond every bounded wait below: a run still going then is hanging. */
+const RUN_LIMIT_MS = 90_000;
+const skipPty = skipUnless(SOCAT);
+const work = tempDir('misbehaving');
+/** Fixed so the header block (which carries them) is the same on every run. */
+const MTIME_SECONDS = 1_700_000_000;
+const MODE = 0o644;
+
+function imageFile(name: string, size: number, seed = size): { path: string; data: Buffer } {
+  const path = join(work, name);
+  const data = testData(size, seed);
+  writeFileSync(path, data);
+  chmodSync(path, MODE);
+  utimesSync(path, MTIME_SECONDS, MTIME_SECONDS);
+  return { path, data };
+}
+
+async function flashAgainst(behaviour: Misbehaviour, file: string, args: string[], during?: (run: { kill(signal: NodeJS.Signals): void }) => void) {
+  const receiver = await startMisbehavingReceiver(behaviour);
+  try {
+    const run = await runCli([receiver.path, file, '-t', 'ymodem', ...args], {
+      timeoutMs: RUN_LIMIT_MS,
+      onSpawn: (child) => during?.({ kill: (signal) => child.kill(signal) }),
+    });
+    return { run, receiver };
+  } finally {
+    await receiver.stop();
+  }
+}
+
+function assertHonestFailure(run: CliRun): string {
+  assert.equal(run.signal, null, `killed after ${RUN_LIMIT_MS / 1000} s: it hung\n${run.stderr}`);
+  assert.notEqual(run.code, 0, `a false success:\n${run.stdout}${run.stderr}`);
+  assert.doesNotMatch(run.stdout + run.stderr, /Flashed/);
+  const message = run.stderr.trim().split('\n').at(-1)!.replace(/^(✖\s*|serial-flash: )/, '');
+  assert.equal(sentenceProblem(message), undefined, run.stderr);
+  return message;
+}
+
+for (const [label, byte] of [['C', CRC_REQUEST], ['NAK', NAK]] as const) {
+  test(`a continuous stream of ${label} before the header: --start-timeout is honoured`, { skip: skipPty }, async () => {
+    const { path } = imageFile(`flood-${label}.bin`, 5_000);
+    const { run } = await flashAgainst({ kind: 'flood', byte, after: 'start' }, path, ['--start-timeout', '3']);
+    assertHonestFailure(run);
+    assert.ok(run.stderr.length < 10_000, `it printed ${run.stderr.length} bytes of the flood`);
+  });
+
+  test(`a continuous stream of ${label} after the header's ACK: --timeout 1 --retries 1 ends it`, { skip: skipPty }, async () => {
+    const { path } = imageFile(`flood-after-${label}.bin`, 5_000);
+    const { run } = await flashAgainst({ kind: 'flood', byte, after: 'header' }, path, ['--timeout', '1', '--retries', '1']);
+    assertHonestFailure(run);
+    assert.ok(run.stderr.length < 10_000, `it printed ${run.stderr.length} bytes of the flood`);
+  });
+}
+
+test('a receiver that stops reading (its buffers fill, writes never complete) ends in a sentence', { skip: skipPty }, async () => {
+  const { path } = imageFile('stops-reading.bin', 200_000);
+  const { run } = await flashAgainst({ kind: 'stops-reading' }, path, ['--timeout', '1', '--retries', '20']);
+  assert.match(assertHonestFailure(run), /^The port stopped taking data: 1029 bytes could not be written within/);
+});
+
+test('Ctrl-C while a write is stuck stops at once', { skip: skipPty }, async () => {
+  const { path } = imageFile('stops-reading-sigint.bin', 200_000);
+  // --timeout 30: the write deadline is far away, so only the signal can end this run soon.
+  const { run } = await flashAgainst({ kind: 'stops-reading' }, path, ['--timeout', '30', '--retries', '20'], (child) => {
+    setTimeout(() => child.kill('SIGTERM'), 4_000);
+  });
+  assert.match(assertHonestFailure(run), /^The transfer was cancelled after \d+ of 200000 bytes; the receiver could not be told to discard it, because the port stopped taking data/);
+});
