@@ -91,6 +91,7 @@ export const ERROR_CATALOGUE = {
     FILE_SHRANK: 'The firmware file became shorter while it was being sent.',
     FILE_CHANGED: 'The firmware file was written again while it was being sent (a build still running).',
     SEND_FAILED: 'Writing to the port failed in the middle of the transfer.',
+    LINE_ECHOES: 'Only our own bytes came back: the line echoes what is sent (a terminal with echo on, or a half-duplex adapter) and no receiver answered.',
     WRITE_STALLED: 'The port stopped taking data: a write did not complete in time (the device is not reading).',
     SIZE_MISMATCH: 'The console reports another size than was sent.',
     VERIFY_MISMATCH: "The device's CRC-32 of what it received differs from the file's.",

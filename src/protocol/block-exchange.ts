@@ -31,6 +31,12 @@ import {
 
 /** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
 const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+/** Bytes of our own that must come back in order before the line counts as echoing. */
+const ECHO_PROOF_BYTES = 3;
+/** This much noise makes the start's failure a noisy line, not silence. */
+const NOISE_BYTES = 16;
+/** Control bytes that text or the protocol uses (BEL, BS, TAB, LF, CR, ESC, ACK, NAK, CAN). */
+const TEXT_CONTROLS = new Set([0x07, 0x08, 0x09, 0x0a, 0x0d, 0x1b, ACK, NAK, CAN]);
 /** This many requests without a pause make the start's failure a flood, not silence. */
 const FLOOD_REQUESTS = 100;
 /** A write shorter than this never counts as stalled, however short --timeout is. */
@@ -71,6 +77,16 @@ export class BlockExchange {
   private phase: SenderPhase = 'start';
   /** Requests at the start that another followed at once (a flood, not a receiver). */
   private unbrokenRequests = 0;
+  /** What was written last, as far as it has not come back yet: a line that echoes returns it first. */
+  private echo: { bytes: Buffer; at: number } | undefined;
+  /** Our own bytes came back: the line echoes (see consumeEcho). */
+  private lineEchoes = false;
+  /** A receiver answered on a line that echoes (its answers follow the echo). */
+  private answeredBehindEcho = false;
+  /** Bytes that are neither protocol nor text: noise (a wrong baud rate, a floating RX pin). */
+  private junkBytes = 0;
+  /** When the byte before the one being read was read: an answer on a noisy line stands alone. */
+  private previousByteAt = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -124,7 +140,9 @@ export class BlockExchange {
         if (this.text.recent) failure.context.deviceText = this.text.recent;
         throw failure;
       }
-      if ((byte === CRC_REQUEST || byte === NAK) && (await this.isLoneRequest(byte))) {
+      const quietBefore = this.quietBefore();
+      // On a noisy line a request must stand alone: quiet before it too.
+      if ((byte === CRC_REQUEST || byte === NAK) && (this.junkBytes === 0 || quietBefore) && (await this.isLoneRequest(byte))) {
         inRow = byte === last ? inRow + 1 : 1;
         last = byte;
         if (inRow < (this.dialect.startRequests ?? 1)) continue;
@@ -132,7 +150,7 @@ export class BlockExchange {
         return false;
       }
       if (byte === CAN) await this.onCan();
-      else if (byte !== CRC_REQUEST && byte !== NAK) this.text.add(byte);
+      else if (byte !== CRC_REQUEST && byte !== NAK) this.addText(byte);
       // Anything printed in between breaks the row (line breaks aside).
       if (byte !== CAN && byte !== LINE_FEED && byte !== CARRIAGE_RETURN) inRow = 0;
     }
@@ -140,6 +158,9 @@ export class BlockExchange {
 
   private noReceiverMessage(): string {
     const within = seconds(this.timing.startTimeoutMs);
+    if (this.junkBytes >= NOISE_BYTES) {
+      return `Only unreadable bytes came from the line within ${within} (${this.junkBytes} bytes that are neither text nor a request), so no receiver was recognised; check the baud rate and the wiring (an unconnected RX pin reads noise).`;
+    }
     if (this.unbrokenRequests >= FLOOD_REQUESTS) {
       return `The line sent an unbroken stream of "C" or NAK (${this.unbrokenRequests} bytes) for ${within} instead of one request at a time, so no receiver was recognised; check the baud rate, and that only a receiver writes to this line.`;
     }
@@ -207,6 +228,12 @@ export class BlockExchange {
       if (answer === ACK || answer === 'confirmed') return;
       // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
       if (answer === NAK && resentAfterSilence && this.dialect.nakOnDuplicate) return;
+      if (answer === 'timeout' && this.lineEchoes && !this.answeredBehindEcho) {
+        throw this.error(
+          'LINE_ECHOES',
+          `Only our own bytes came back for block ${this.block}: the line echoes what is sent — a terminal with echo on, or a half-duplex adapter — and no receiver answered behind it; make sure a receiver is waiting, or turn the echo off.`,
+        );
+      }
       const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
       resentAfterSilence = reason !== 'nak';
       answered ||= reason !== 'timeout';
@@ -279,16 +306,80 @@ export class BlockExchange {
     for (;;) {
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) return end?.confirmed() ? 'confirmed' : 'timeout';
-      if (byte === ACK || byte === NAK) return byte;
+      const quietBefore = this.quietBefore();
+      if (this.consumeEcho(byte)) continue;
+      if (byte === ACK || byte === NAK) {
+        if (this.junkBytes === 0 || (quietBefore && (await this.quietAfter()))) return this.answer(byte);
+        this.junkBytes++; // on a noisy line, an answer byte inside a burst is noise
+        continue;
+      }
       if (byte === CRC_REQUEST) {
-        if (expectingC || (await this.isLoneRequest(byte))) return byte;
+        if (expectingC || (await this.isLoneRequest(byte))) return this.answer(byte);
         continue;
       }
       if (byte === CAN) await this.onCan();
-      else this.text.add(byte);
+      else this.addText(byte);
       // Each finished line may be the receiver saying it has the file, or that it stopped receiving.
       if (byte === LINE_FEED && end?.confirmed()) return 'confirmed';
       if (byte === LINE_FEED && this.dialect.showsReceiverEnded?.(this.text.recent)) throw this.receiverEnded();
+    }
+  }
+
+  private answer<T extends number>(byte: T): T {
+    if (this.lineEchoes) this.answeredBehindEcho = true;
+    return byte;
+  }
+
+  /** Text, unless the byte could be in no text (then it is noise, and counted). */
+  private addText(byte: number): void {
+    if (isJunk(byte)) this.junkBytes++;
+    this.text.add(byte);
+  }
+
+  private quietBefore(): boolean {
+    const now = performance.now();
+    const quiet = now - this.previousByteAt >= this.timing.requestQuietMs;
+    this.previousByteAt = now;
+    return quiet;
+  }
+
+  private async quietAfter(): Promise<boolean> {
+    if (this.reader.available === 0) await this.reader.wait(this.timing.requestQuietMs, this.options.signal);
+    return this.reader.available === 0;
+  }
+
+  /**
+   * Takes `byte` as the echo of what was written last when it is the next byte of it. Once
+   * ECHO_PROOF_BYTES have come back in order (a frame starts SOH/STX, n, ~n: no receiver sends
+   * that), the line is known to echo; its echo is then skipped for every write, and the
+   * receiver behind it answers after it.
+   */
+  private consumeEcho(byte: number): boolean {
+    const echo = this.echo;
+    if (!echo) return false;
+    if (byte !== echo.bytes[echo.at]) {
+      this.echo = undefined;
+      if (echo.at > 0 && !this.lineEchoes) this.junkBytes += echo.at; // not an echo after all
+      return false;
+    }
+    echo.at++;
+    if (echo.at >= Math.min(ECHO_PROOF_BYTES, echo.bytes.length) && echo.bytes.length > 1) this.lineEchoes = true;
+    if (echo.at === echo.bytes.length) this.echo = undefined;
+    return true;
+  }
+
+  /**
+   * Before a write: what already arrived cannot answer it. Answers in it are stale (a doubled
+   * answer to a block sent twice, a request that crossed our block), text is kept, CAN CAN
+   * still cancels, and the rest of the previous write's echo is skipped.
+   */
+  private async takeStale(): Promise<void> {
+    while (this.reader.available > 0) {
+      const byte = await this.reader.next(0, this.options.signal);
+      this.previousByteAt = performance.now();
+      if (this.consumeEcho(byte)) continue;
+      if (byte === CAN) await this.onCan();
+      else if (byte !== ACK && byte !== NAK && byte !== CRC_REQUEST) this.addText(byte);
     }
   }
 
@@ -349,9 +440,11 @@ export class BlockExchange {
    * Every write has a deadline (see bounded-write.ts): as long as the answer to what is
    * written would be waited for, plus the time the bytes take on the line.
    */
-  private write(data: Buffer): Promise<void> {
+  private async write(data: Buffer): Promise<void> {
+    await this.takeStale();
     const timeoutMs = Math.max(this.timing.responseTimeoutMs, MIN_WRITE_TIMEOUT_MS) + data.length * this.timing.msPerByte;
-    return writeWithin(this.stream, data, { timeoutMs, signal: this.options.signal });
+    this.echo = { bytes: data, at: 0 };
+    await writeWithin(this.stream, data, { timeoutMs, signal: this.options.signal });
   }
 
   /** Turns any failure into a typed error with context and tells the receiver to abort. */
@@ -434,4 +527,9 @@ function firstLine(text: string): string | undefined {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .find((line) => line !== '' && !isApplicationLogLine(line));
+}
+
+/** A byte no text holds: a control byte text does not use, DEL, or one that never occurs in UTF-8. */
+function isJunk(byte: number): boolean {
+  return (byte < 0x20 && !TEXT_CONTROLS.has(byte)) || byte === 0x7f || byte === 0xc0 || byte === 0xc1 || byte >= 0xf5;
 }
