@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CRC_REQUEST, NAK } from '../../src/protocol/control-bytes.js';
+import { encodeHeaderBlock } from '../../src/protocol/blocks.js';
+import { ACK, CRC_REQUEST, NAK } from '../../src/protocol/control-bytes.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { SOCAT, skipUnless } from '../helpers/system-tools.js';
+import { LRZSZ, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testData } from '../helpers/virtual-link.js';
 import { sentenceProblem } from './judge.js';
@@ -17,6 +18,7 @@ import { type Misbehaviour, startMisbehavingReceiver } from './misbehaving/recei
 
 /** Far beyond every bounded wait below: a run still going then is hanging. */
 const RUN_LIMIT_MS = 90_000;
+const ECHO_SENTENCE = 'the line echoes what is sent — a terminal with echo on, or a half-duplex adapter';
 const skipPty = skipUnless(SOCAT);
 const work = tempDir('misbehaving');
 /** Fixed so the header block (which carries them) is the same on every run. */
@@ -53,6 +55,55 @@ function assertHonestFailure(run: CliRun): string {
   assert.equal(sentenceProblem(message), undefined, run.stderr);
   return message;
 }
+
+/** A file whose header block, echoed back, shows an ACK byte before any NAK (about 1 name in 128). */
+function fileWhoseEchoedHeaderHoldsAck(size: number): string {
+  for (let i = 0; ; i++) {
+    const name = `echo-${i}.bin`;
+    const frame = encodeHeaderBlock({ name, size, mtimeSeconds: MTIME_SECONDS, mode: 0o100000 | MODE });
+    const ack = frame.indexOf(ACK);
+    const nak = frame.indexOf(NAK);
+    if (ack >= 0 && (nak < 0 || ack < nak)) return imageFile(name, size).path;
+  }
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`noise (random bursts, seed ${seed}) never passes for a receiver`, { skip: skipPty }, async () => {
+    const { path } = imageFile(`noise-${seed}.bin`, 20_000);
+    const { run } = await flashAgainst({ kind: 'noise', seed }, path, ['--start-timeout', '5']);
+    assertHonestFailure(run);
+  });
+}
+
+test('a line that echoes everything, nobody behind it, is named as such', { skip: skipPty }, async () => {
+  const { run } = await flashAgainst({ kind: 'echo' }, fileWhoseEchoedHeaderHoldsAck(20_000), ['--start-timeout', '5']);
+  const message = assertHonestFailure(run);
+  assert.ok(message.includes(ECHO_SENTENCE), message);
+});
+
+test('a line that echoes everything, with no stray request, is named as such', { skip: skipPty }, async () => {
+  const { path } = imageFile('echo-quiet.bin', 5_000);
+  const { run } = await flashAgainst({ kind: 'echo', strayRequest: false }, path, ['--start-timeout', '3']);
+  const message = assertHonestFailure(run);
+  assert.ok(message.includes(ECHO_SENTENCE) || /did not ask for the file/.test(message), message);
+});
+
+test('a real receiver (lrzsz rb) behind an echoing half-duplex line gets the file whole', { skip: skipUnless(SOCAT, LRZSZ) }, async () => {
+  const { path, data } = imageFile('behind-echo.bin', 20_000);
+  const receiver = await startMisbehavingReceiver({ kind: 'echo-in-front-of-rb' });
+  try {
+    const run = await runCli([receiver.path, path, '-t', 'ymodem'], { timeoutMs: RUN_LIMIT_MS });
+    assert.equal(run.signal, null, `it hung:\n${run.stderr}`);
+    if (run.code === 0) {
+      const rb = await receiver.rbFile();
+      assert.ok(rb.data?.equals(data), 'rb holds the file, byte for byte');
+    } else {
+      assert.ok(run.stderr.includes(ECHO_SENTENCE), run.stderr);
+    }
+  } finally {
+    await receiver.stop();
+  }
+});
 
 for (const [label, byte] of [['C', CRC_REQUEST], ['NAK', NAK]] as const) {
   test(`a continuous stream of ${label} before the header: --start-timeout is honoured`, { skip: skipPty }, async () => {

@@ -102,13 +102,17 @@ export async function startMisbehavingReceiver(behaviour: Misbehaviour): Promise
         stops.push(() => clearTimeout(timer));
         break;
       }
-      case 'echo':
-        if (behaviour.strayRequest !== false) send(Buffer.of(CRC_REQUEST));
+      case 'echo': {
+        // A stray `C` (until the sender's first bytes arrive: it may open its port late).
+        const stray = behaviour.strayRequest !== false ? setInterval(() => send(Buffer.of(CRC_REQUEST)), REQUEST_EVERY_MS) : undefined;
+        stops.push(() => clearInterval(stray));
         port.stream.on('data', (chunk: Buffer) => {
+          clearInterval(stray);
           received += chunk.length;
           send(chunk);
         });
         break;
+      }
       case 'echo-in-front-of-rb': {
         const dir = tempDir('rb-behind-echo');
         const child = spawn('rb', ['-q'], { cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
