@@ -12,14 +12,14 @@ interface Frame {
   payloadBytes: number;
 }
 
-/** Sends every byte of `source` as blocks 1, 2, … (modulo 256), each after the previous one was ACKed. */
+/** Sends every byte of `source` as blocks 1, 2, … (numbered modulo 256 on the wire), each after the previous one was ACKed. */
 export async function sendFileBlocks(exchange: BlockExchange, source: BlockSource, blockSize: BlockSize): Promise<void> {
   let offset = 0;
   let upcoming: Promise<Frame> | undefined = frameAt(exchange, source, 0, exchange.block + 1, blockSize);
   let reportPrevious: (() => void) | undefined;
   while (offset < source.size) {
     const { frame, payloadBytes }: Frame = await upcoming!;
-    exchange.block = (exchange.block + 1) & 0xff;
+    exchange.block += 1; // a count for messages and events; the frame carries it modulo 256
     const nextOffset: number = offset + payloadBytes;
     // The next frame is read and built while the receiver handles this one, so its ACK is
     // answered by a single write of a ready frame.
