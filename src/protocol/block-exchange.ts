@@ -473,6 +473,14 @@ export class BlockExchange {
         : receiverGone || this.stream.destroyed
           ? 'the receiver was already gone'
           : 'the receiver could not be told to discard it, because the port stopped taking data';
+      if ((this.phase === 'eot' || this.phase === 'end') && this.acknowledged === this.totalBytes) {
+        // Every byte was acknowledged: a receiver that writes as it goes (lrzsz rb) may keep it all.
+        return new CancelledError(
+          `The transfer was cancelled after the receiver had acknowledged all ${this.totalBytes} bytes, before it confirmed the end; it may have kept the whole file, so check it before sending again.`,
+          failure.context,
+          { receiver: failure.receiver },
+        );
+      }
       return new CancelledError(`The transfer was cancelled after ${this.acknowledged} of ${this.totalBytes} bytes; ${told}.`, failure.context, { receiver: failure.receiver });
     }
     return failure;

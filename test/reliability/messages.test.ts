@@ -22,3 +22,25 @@ test('bug: block numbers in messages wrapped at 256 ("Block 44" for the 300th bl
     await link.close();
   }
 });
+
+test('bug: Ctrl-C after the last data block said the receiver was told to discard the file, though rb keeps what it acknowledged', async () => {
+  const receiver = new ScriptedReceiver({ dropAckBlocks: [] });
+  const link = await openVirtualStream(receiver);
+  const controller = new AbortController();
+  try {
+    const result = await new FileSender(link.stream, {
+      ...FAST,
+      signal: controller.signal,
+      onEvent: (event) => event.type === 'phase' && event.phase === 'eot' && controller.abort(),
+    })
+      .send(bufferBlockSource(testData(5000)))
+      .catch((error: unknown) => error);
+    assert.ok(result instanceof Error);
+    assert.equal(
+      result.message,
+      'The transfer was cancelled after the receiver had acknowledged all 5000 bytes, before it confirmed the end; it may have kept the whole file, so check it before sending again.',
+    );
+  } finally {
+    await link.close();
+  }
+});
