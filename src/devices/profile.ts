@@ -21,8 +21,10 @@ export interface TargetRequest {
   address?: number;
   /** A console command typed before YMODEM starts; `{address}`, `{size}`, `{name}` are filled in. */
   trigger?: string;
-  /** The device family, when the port's USB identity told us. */
+  /** The device family, as the port's USB identity or else the image's header says. */
   platform?: Platform;
+  /** Whether the port itself (its USB identity) said which device is behind it. */
+  portNamesDevice?: boolean;
   /** Send even what the checks refuse (those made with the device's own answers included). */
   force?: boolean;
   /** The file-transfer protocol the user chose (a console types the command that starts it). */

@@ -4,7 +4,7 @@
  * never prints; every failure is a typed error.
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import { chooseTarget, type TargetChoice } from '../devices/registry.js';
+import { chooseTarget, recognise, type TargetChoice } from '../devices/registry.js';
 import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
@@ -117,6 +117,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     address: options.address,
     trigger: options.trigger,
     platform: choice.platform,
+    portNamesDevice: recognise(usb) !== undefined,
     force: options.force,
     protocol,
     verify: options.verify,

@@ -36,6 +36,20 @@ test('a Photon running its application behind a pty is put in listening mode by 
   }
 });
 
+test('a Photon image is not sent to a device behind a pty that says nothing of itself and waits silently, as a Spark Core on 0.4.x does', { skip: skipUnless(PERL) }, async () => {
+  const served = await serveDevice('spark-core', { timeScale: TIME_SCALE });
+  try {
+    const run = await runMain([served.pty, fixture('photon-user-part.bin')]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /did not say what it is .* so photon-user-part\.bin for the Photon was not sent/);
+    assert.match(run.stderr, /--force/);
+    // The armed receiver was told to stop (CAN CAN) before any packet: it records a failed transfer, never an image.
+    assert.notEqual(served.device.lastTransfer?.status, 'accepted', 'the Core installed nothing');
+  } finally {
+    await served.close();
+  }
+});
+
 test('the same through a real ser2net RFC 2217 server: SET-BAUDRATE reaches the pty, 0xFF bytes cross escaped, and --verify works after the restart', { skip: skipUnless(PERL, SER2NET) }, async () => {
   const served = await serveDevice('photon', { timeScale: TIME_SCALE });
   const ser2net = await startSer2net(served.pty).catch(async (error) => {

@@ -18,7 +18,8 @@ import {
   switchToListeningRate,
 } from './listening-mode.js';
 import { checkImageWithDevice, verifyModuleInstalled } from './device-modules.js';
-import { TransferError } from '../../errors.js';
+import { InputError, TransferError } from '../../errors.js';
+import { CAN } from '../../protocol/control-bytes.js';
 import { checkParticleImage } from './module-checks.js';
 import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
 
@@ -40,6 +41,17 @@ const PARTICLE_DIALECT: SenderOptions = {
   headerRetries: 2,
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
 };
+
+/** Two CANs end a receiver that was armed but never sent a packet. */
+const CANCEL_ARMED_RECEIVER = Buffer.from([CAN, CAN]);
+
+function unconfirmedPlatformError(platformId: number, imageName: string, port: string): InputError {
+  const platform = platformById(platformId)?.name ?? `platform ${platformId}`;
+  return new InputError(
+    'IMAGE_REFUSED_PLATFORM',
+    `The device on ${port} did not say what it is (no module list, no prompt) and waits silently as a Spark Core does, so ${imageName} for the ${platform} was not sent; connect it over USB, where the port names the device, or add --force if you know it is a ${platform} on Device OS 0.4.x.`,
+  );
+}
 
 export const particleProfile: DeviceProfile = {
   name: 'particle',
@@ -77,10 +89,16 @@ export const particleProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<SenderOptions | void> {
     const signalled = await switchToListeningRate(session, 'listening mode');
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
-    if (info) await checkImageWithDevice(session, info, image.name, request.force);
+    const device = info ? await checkImageWithDevice(session, info, image.name, request.force) : undefined;
     const answer = await startReceiverFromConsole(session, FIRST_ANSWER_TIMEOUT_MS);
     if (answer !== 'silent') return;
     if (!signalled) throw noAnswerError('device', session.connection.description);
+    // A Spark Core on 0.4.x is just as silent, and would copy this image over its application:
+    // go on only where the port or the device said what it is (docs/protocol.md §1, §4).
+    if (info && !device && !request.portNamesDevice && !request.force) {
+      await session.write(CANCEL_ARMED_RECEIVER);
+      throw unconfirmedPlatformError(info.platformId, image.name, session.connection.description);
+    }
     // Device OS 0.4.x: 28800 armed a receiver that waits silently for the first packet.
     session.onStep('no prompt: trying a receiver that waits silently for the first packet (Device OS 0.4.x)');
     return { headerAckTimeoutMs: SILENT_HEADER_ACK_TIMEOUT_MS, headerRetries: 0 };
