@@ -86,6 +86,7 @@ export const ERROR_CATALOGUE = {
     TOO_MANY_RETRIES: 'A block was not accepted after every retry.',
     EOT_NOT_ACKNOWLEDGED: 'The receiver did not acknowledge the end of the file.',
     EOT_UNCONFIRMED: 'The receiver asked for a new file before it confirmed the end of this one (it may have restarted).',
+    LINE_NOISY: 'The line carried so much noise that any answer on it may be chance.',
     RECEIVER_CANCELLED: 'The receiver cancelled the transfer (CAN CAN).',
     RECEIVER_ENDED: 'The receiver ended the session before the file was complete.',
     FILE_SHRANK: 'The firmware file became shorter while it was being sent.',

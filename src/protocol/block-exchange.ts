@@ -39,6 +39,11 @@ const NOISE_BYTES = 16;
 const TEXT_CONTROLS = new Set([0x07, 0x08, 0x09, 0x0a, 0x0d, 0x1b, ACK, NAK, CAN]);
 /** This many requests without a pause make the start's failure a flood, not silence. */
 const FLOOD_REQUESTS = 100;
+/**
+ * Answers that arrive unasked (before our next write) are a handful in a real transfer (a block
+ * that crossed the receiver's timeout); this many make the line noisy like unreadable bytes do.
+ */
+const STALE_ANSWER_NOISE = 8;
 /** A write shorter than this never counts as stalled, however short --timeout is. */
 const MIN_WRITE_TIMEOUT_MS = 1_000;
 /** How long the CANs that end a failed transfer may take to leave. */
@@ -85,6 +90,8 @@ export class BlockExchange {
   private answeredBehindEcho = false;
   /** Bytes that are neither protocol nor text: noise (a wrong baud rate, a floating RX pin). */
   private junkBytes = 0;
+  /** ACK, NAK or C that arrived when nothing was asked (see takeStale). */
+  private staleAnswers = 0;
   /** When the byte before the one being read was read: an answer on a noisy line stands alone. */
   private previousByteAt = 0;
 
@@ -289,6 +296,9 @@ export class BlockExchange {
 
   /** What a finished session reports. */
   result(source: BlockSource, blockSize: BlockSize, firstEotAcked: boolean): SendResult {
+    // Noise holds ACKs by chance: on a line that carried much of it, only the receiver's own words prove the file arrived.
+    const noise = this.junkBytes + this.staleAnswers;
+    if (noise >= NOISE_BYTES && !this.receiverConfirmed()) throw this.noisyLine(noise, 'during the transfer');
     return { bytes: source.size, blocks: Math.ceil(source.size / blockSize), retries: this.retryCount, checksum: this.checksum, firstEotAcked };
   }
 
@@ -303,13 +313,16 @@ export class BlockExchange {
    */
   private async readAnswer(timeoutMs: number, { expectingC = false, end }: { expectingC?: boolean; end?: EndOfTransfer } = {}): Promise<Answer> {
     const deadline = performance.now() + timeoutMs;
+    const junkBefore = this.junkBytes;
     for (;;) {
+      // Waiting out the whole timeout on a line that only carries noise would just delay the verdict.
+      if (this.junkBytes - junkBefore >= NOISE_BYTES) throw this.noisyLine(this.junkBytes - junkBefore, 'while waiting for an answer');
       const byte = await this.readByte(deadline - performance.now());
       if (byte === TIMED_OUT) return end?.confirmed() ? 'confirmed' : 'timeout';
       const quietBefore = this.quietBefore();
       if (this.consumeEcho(byte)) continue;
       if (byte === ACK || byte === NAK) {
-        if (this.junkBytes === 0 || (quietBefore && (await this.quietAfter()))) return this.answer(byte);
+        if (!this.lineIsNoisy() || (quietBefore && (await this.quietAfter()))) return this.answer(byte);
         this.junkBytes++; // on a noisy line, an answer byte inside a burst is noise
         continue;
       }
@@ -379,8 +392,21 @@ export class BlockExchange {
       this.previousByteAt = performance.now();
       if (this.consumeEcho(byte)) continue;
       if (byte === CAN) await this.onCan();
-      else if (byte !== ACK && byte !== NAK && byte !== CRC_REQUEST) this.addText(byte);
+      else if (byte === ACK || byte === NAK || byte === CRC_REQUEST) this.staleAnswers++;
+      else this.addText(byte);
     }
+  }
+
+  private noisyLine(bytes: number, when: string): TransferError {
+    return this.error(
+      'LINE_NOISY',
+      `The line carried ${bytes} bytes of noise ${when} (unreadable bytes, or answers nobody asked for), so its answers may be chance and the device may not have the image; check the baud rate, the wiring and that only the receiver writes to this line, then flash again.`,
+    );
+  }
+
+  /** Unreadable bytes, or answers that keep coming unasked: a line where an ACK may be chance. */
+  private lineIsNoisy(): boolean {
+    return this.junkBytes > 0 || this.staleAnswers >= STALE_ANSWER_NOISE;
   }
 
   /** A CAN: a second one cancels the session; a lone one is line noise. */

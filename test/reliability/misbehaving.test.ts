@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeHeaderBlock } from '../../src/protocol/blocks.js';
 import { ACK, CRC_REQUEST, NAK } from '../../src/protocol/control-bytes.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { fixture, runCli, type CliRun } from '../helpers/cli.js';
 import { LRZSZ, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testData } from '../helpers/virtual-link.js';
@@ -34,10 +34,16 @@ function imageFile(name: string, size: number, seed = size): { path: string; dat
   return { path, data };
 }
 
-async function flashAgainst(behaviour: Misbehaviour, file: string, args: string[], during?: (run: { kill(signal: NodeJS.Signals): void }) => void) {
+async function flashAgainst(
+  behaviour: Misbehaviour,
+  file: string,
+  args: string[],
+  during?: (run: { kill(signal: NodeJS.Signals): void }) => void,
+  target = 'ymodem',
+) {
   const receiver = await startMisbehavingReceiver(behaviour);
   try {
-    const run = await runCli([receiver.path, file, '-t', 'ymodem', ...args], {
+    const run = await runCli([receiver.path, file, '-t', target, ...args], {
       timeoutMs: RUN_LIMIT_MS,
       onSpawn: (child) => during?.({ kill: (signal) => child.kill(signal) }),
     });
@@ -71,6 +77,24 @@ for (const seed of [1, 2, 3]) {
   test(`noise (random bursts, seed ${seed}) never passes for a receiver`, { skip: skipPty }, async () => {
     const { path } = imageFile(`noise-${seed}.bin`, 20_000);
     const { run } = await flashAgainst({ kind: 'noise', seed }, path, ['--start-timeout', '5']);
+    assertHonestFailure(run);
+  });
+}
+
+// A device family's own path (its listening-mode entry, its dialect) must not turn noise into a success either.
+for (const [target, image] of [['particle', 'photon-user-part.bin'], ['spark-core', 'core-app-0x08005000.bin']] as const) {
+  test(`noise never passes for a ${target} device`, { skip: skipPty }, async () => {
+    const { run } = await flashAgainst({ kind: 'noise', seed: 3 }, fixture(image), [], undefined, target);
+    assertHonestFailure(run);
+  });
+}
+
+for (const [target, file, args] of [
+  ['ymodem', () => imageFile('answer-flood.bin', 20_000).path, ['--start-timeout', '5', '--timeout', '1', '--retries', '1']],
+  ['spark-core', () => fixture('core-app-0x08005000.bin'), []],
+] as const) {
+  test(`C and ACK without a pause (every answer, none earned) never pass for a ${target} receiver`, { skip: skipPty }, async () => {
+    const { run } = await flashAgainst({ kind: 'answer-flood' }, file(), [...args], undefined, target);
     assertHonestFailure(run);
   });
 }

@@ -23,6 +23,8 @@ export type Misbehaviour =
   | { kind: 'echo'; strayRequest?: boolean }
   | { kind: 'echo-in-front-of-rb' }
   | { kind: 'flood'; byte: typeof CRC_REQUEST | typeof NAK; after: 'start' | 'header' }
+  /** `C` and ACK in turn without a pause, from the start: every answer a sender could want, none of them earned. */
+  | { kind: 'answer-flood' }
   | { kind: 'stops-reading' };
 
 export interface MisbehavingReceiver {
@@ -132,7 +134,10 @@ export async function startMisbehavingReceiver(behaviour: Misbehaviour): Promise
         break;
       }
       case 'flood':
-        startFlood(port, behaviour.byte, behaviour.after, (n) => (received += n), stops);
+        startFlood(port, Buffer.of(behaviour.byte), behaviour.after, (n) => (received += n), stops);
+        break;
+      case 'answer-flood':
+        startFlood(port, Buffer.of(CRC_REQUEST, ACK), 'start', (n) => (received += n), stops);
         break;
     }
   }
@@ -158,10 +163,10 @@ export async function startMisbehavingReceiver(behaviour: Misbehaviour): Promise
  * `byte` without a pause: from the start, or once the header block has come in (ACKed, like
  * a receiver that then goes wrong).
  */
-function startFlood(port: Connection, byte: number, after: 'start' | 'header', onReceived: (n: number) => void, stops: (() => void)[]): void {
+function startFlood(port: Connection, pattern: Buffer, after: 'start' | 'header', onReceived: (n: number) => void, stops: (() => void)[]): void {
   let flooding = false;
   let stopped = false;
-  const chunk = Buffer.alloc(FLOOD_CHUNK, byte);
+  const chunk = Buffer.alloc(FLOOD_CHUNK, pattern);
   const pump = () => {
     if (stopped || port.stream.destroyed) return;
     // Written only as fast as the line takes it, but never a 30 ms pause.
