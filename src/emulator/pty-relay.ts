@@ -83,7 +83,8 @@ for (;;) {
   for (;;) {
     # Until a program opens the slave, the master reports a hangup.
     my $poll = IO::Poll->new; $poll->mask($master => POLLIN);
-    for (;;) { $poll->poll(0.01); last unless $poll->events($master) & POLLHUP; }
+    # poll() returns at once while the hangup lasts, so each look is followed by a pause: no busy loop.
+    for (;;) { $poll->poll(0.01); last unless $poll->events($master) & POLLHUP; select(undef, undef, undef, 0.02); }
     my $end = session();
     close($socket) if $socket; undef $socket;
     # The device went away: so does its port (closing the master hangs the slave up), and a new one appears.
