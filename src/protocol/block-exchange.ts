@@ -11,7 +11,7 @@ import type { BlockSize, Checksum } from './blocks.js';
 import { isApplicationLogLine } from './application-log.js';
 import { writeWithin } from './bounded-write.js';
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
-import { ACK, CAN, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
+import { ACK, CAN, CANCEL_SEQUENCE, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
 import { DeviceTextCollector } from './device-text.js';
 import { definedOnly } from '../util/defined.js';
 import { reasonOf } from '../util/reason.js';
@@ -29,8 +29,6 @@ import {
   type SendResult,
 } from './sender-options.js';
 
-/** How many CANs we send to abort: two cancel, the rest cover one lost to line noise. */
-const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
 /** Bytes of our own that must come back in order before the line counts as echoing. */
 const ECHO_PROOF_BYTES = 3;
 /** This much noise makes the start's failure a noisy line, not silence. */

@@ -8,6 +8,9 @@ export const CAN = 0x18; // two in a row cancel the session
 export const CRC_REQUEST = 0x43; // 'C': receiver asks for CRC-16 mode
 export const PAD = 0x1a; // CP/M EOF, pads the last data block
 
+/** How a sender aborts: two CANs cancel, the rest cover one lost to line noise. */
+export const CANCEL_SEQUENCE = Buffer.alloc(5, CAN);
+
 const NAMES: Record<number, string> = {
   [SOH]: 'SOH',
   [STX]: 'STX',

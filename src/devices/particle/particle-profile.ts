@@ -19,7 +19,7 @@ import {
 } from './listening-mode.js';
 import { checkImageWithDevice, verifyModuleInstalled } from './device-modules.js';
 import { InputError, TransferError } from '../../errors.js';
-import { CAN } from '../../protocol/control-bytes.js';
+import { CANCEL_SEQUENCE } from '../../protocol/control-bytes.js';
 import { checkParticleImage } from './module-checks.js';
 import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo } from './module-info.js';
 
@@ -41,9 +41,6 @@ const PARTICLE_DIALECT: SenderOptions = {
   headerRetries: 2,
   finalAckTimeoutMs: FINAL_ACK_TIMEOUT_MS,
 };
-
-/** Two CANs end a receiver that was armed but never sent a packet. */
-const CANCEL_ARMED_RECEIVER = Buffer.from([CAN, CAN]);
 
 function unconfirmedPlatformError(platformId: number, imageName: string, port: string): InputError {
   const platform = platformById(platformId)?.name ?? `platform ${platformId}`;
@@ -96,7 +93,7 @@ export const particleProfile: DeviceProfile = {
     // A Spark Core on 0.4.x is just as silent, and would copy this image over its application:
     // go on only where the port or the device said what it is (docs/protocol.md §1, §4).
     if (info && !device && !request.portNamesDevice && !request.force) {
-      await session.write(CANCEL_ARMED_RECEIVER);
+      await session.write(CANCEL_SEQUENCE); // ends the armed receiver before any packet
       throw unconfirmedPlatformError(info.platformId, image.name, session.connection.description);
     }
     // Device OS 0.4.x: 28800 armed a receiver that waits silently for the first packet.
