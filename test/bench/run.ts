@@ -130,8 +130,9 @@ const PARTICLE_NOTE = [
 ].join(' ');
 
 const UBOOT_BAUD_NOTE = [
-  'The emulated U-Boot (U-Boot 2023.01\'s behaviour, QEMU virt board) behind a virtual line paced at whatever rate the host sets, baud/10 bytes per second each way plus 1 ms one way; `flash()` in this process, once at the console\'s 115200 and once with `--transfer-baud 921600` (`loady ADDR 921600`, the switch on Enter and back on ESC).',
-  '"transfer" runs from the first block to the last ACK; "whole" from the call to the verified result. The ideal ratio is 8 (921600 / 115200).',
+  'The emulated U-Boot (U-Boot 2023.01\'s behaviour, QEMU virt board) behind a virtual line paced at whatever rate the host sets, baud/10 bytes per second each way plus a fixed one-way latency; `flash()` in this process, once at the console\'s 115200 and once with `--transfer-baud 921600` (`loady ADDR 921600`, the switch on Enter and back on ESC), on a line without latency and on one with 1 ms each way (a USB serial adapter).',
+  '"transfer" runs from the first block to the last ACK; "whole" from the call to the verified result (prompt, switch, load, switch back, crc32).',
+  'YMODEM waits for each block\'s ACK, so every block pays one round trip whatever the rate: the speed-up a line allows is the time of a 1K block at 115200 over its time at 921600, each with its round trip (theory below). That is 8× (921600 / 115200) only on a line without latency; at 1 ms each way it is 6.94×, at 2 ms 6.2×, at 16 ms (an FTDI adapter\'s default latency timer) 2.8×. Beyond that bound only a streaming protocol (YMODEM-G, which U-Boot\'s loady does not offer) goes faster.',
 ].join(' ');
 
 const UBOOT_REAL_NOTE = [
