@@ -13,6 +13,11 @@ export interface FaultOptions {
   seed?: number;
   /** Probability that an ACK the device sends is lost on the way. */
   dropAck?: number;
+  /**
+   * The ACKs of these data blocks (counted from 1 as the device stores them) are lost on the
+   * way, each once: the answer to the copy re-sent after it gets through.
+   */
+  dropAckOfBlocks?: readonly number[];
   /** Probability that a host→device block is damaged in transit (one bit flipped in its data). */
   corrupt?: number;
   /** Application log lines on the port every this many seconds, also in the middle of a transfer. */
@@ -79,6 +84,8 @@ export function applyFaults(device: VirtualDevice, options: FaultOptions): Fault
     });
   }
 
+  if (options.dropAckOfBlocks?.length) dropAcksOf(device, new Set(options.dropAckOfBlocks), stats);
+
   if (options.corrupt) {
     const random = mulberry32(seed ^ STREAM_SALT.corrupt);
     const p = options.corrupt;
@@ -110,6 +117,24 @@ export function applyFaults(device: VirtualDevice, options: FaultOptions): Fault
     });
   }
   return stats;
+}
+
+/** The ACK that follows the storing of each chosen block is lost (its copy's answer is not: no block is stored twice). */
+function dropAcksOf(device: VirtualDevice, chosen: ReadonlySet<number>, stats: FaultStats): void {
+  let stored = 0;
+  let dropNext = false;
+  device.on('block', () => {
+    stored++;
+    dropNext = chosen.has(stored);
+  });
+  device.addOutputStage((bytes, next) => {
+    const at = dropNext ? bytes.indexOf(ACK) : -1;
+    if (at < 0) return next(bytes);
+    dropNext = false;
+    stats.droppedAcks++;
+    const kept = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+    if (kept.length > 0) next(kept);
+  });
 }
 
 function delayFirstAnswer(device: VirtualDevice, ms: number): void {
