@@ -5,14 +5,23 @@
  */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export function onInterrupt(controller: AbortController, onFirst: () => void): () => void {
-  const handler = () => {
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+export function onInterrupt(controller: AbortController, onFirst: (signal: StopSignal) => void): () => void {
+  const handler = (signal: StopSignal) => {
     if (controller.signal.aborted) process.exit(130);
-    onFirst();
+    onFirst(signal);
     controller.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return () => {
     for (const signal of STOP_SIGNALS) process.off(signal, handler);
   };
+}
+
+/** What the user is told on the first signal: what happens now, and how to quit at once. */
+export function cancellingNote(signal: StopSignal, discarding: string): string {
+  const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`;
+  const cause = signal === 'SIGINT' ? '' : ` on ${signal}`;
+  return `cancelling${cause}: ${discarding} (${again} to quit at once)`;
 }

@@ -3,6 +3,7 @@
  * sentence on failure and returns the exit code. The only module that reads argv or env,
  * writes to the terminal, or decides the exit code. Heavy modules load inside handlers.
  */
+import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { InputError, SerialFlashError } from '../errors.js';
 import { emulateCommand } from './commands/emulate.js';
@@ -16,6 +17,7 @@ import { attributeToOrigin, refuseEmptyValues, usageSentence } from './usage-mes
 import { REPORT_OPTIONS, RunReport } from './report.js';
 import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, SettingOrigins } from './settings.js';
 import { helpWidth } from './help.js';
+import { editDistance } from '../util/edit-distance.js';
 import { COMPLETION_HELP, COMPLETION_INSTALL, COMPLETION_KEY, completionsFor } from './completion.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
@@ -31,6 +33,9 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
   const origins = new SettingOrigins(argv, config, context.env ?? process.env);
   const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv, origins };
   const commands = [flashCommand(cli), listCommand(cli), infoCommand(cli), emulateCommand(cli)] as CommandModule<object, never>[];
+  const commandNames = [...commands.map((command) => String(command.command).split(' ')[0]!).filter((name) => name !== '$0'), 'completion'];
+  // The help that lists the option a usage mistake is about: the command's own, when one was named.
+  const helpCommand = `serial-flash${commandNames.includes(argv[0] ?? '$0') ? ` ${argv[0]}` : ''} --help`;
   const parser = yargs(argv)
     .scriptName('serial-flash')
     .usage('$0 [PORT] FILE [options]\n\nFlash FILE to a device over a serial line with YMODEM.')
@@ -39,7 +44,7 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .options(REPORT_OPTIONS)
     .env(ENV_PREFIX)
     .middleware(dropForeignSettings(argv), true)
-    .middleware(refuseEmptyValues(argv), true)
+    .middleware(refuseEmptyValues(argv, helpCommand), true)
     .middleware((args) => report.configure(args), true)
     .strict()
     .help()
@@ -49,8 +54,12 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     .exitProcess(false)
     .fail((message, error) => {
       if (error) throw error;
-      throw new InputError('USAGE', `${usageSentence(message, origins)} (see serial-flash --help).`);
+      throw new InputError('USAGE', `${usageSentence(message, origins)} (see ${helpCommand}).`);
     });
+  const mistyped = mistypedCommand(argv[0], commandNames);
+  if (mistyped) {
+    return failed(new InputError('USAGE', `${argv[0]} is neither a command nor a file: did you mean serial-flash ${mistyped}?`), argv, output, report);
+  }
   if (argv[0] === COMPLETION_KEY) {
     output.stdout.write((await completionsFor(argv.slice(1), commands)).map((word) => `${word}\n`).join(''));
     return EXIT.ok;
@@ -70,6 +79,15 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
     report.close();
   }
   return exitCode;
+}
+
+/**
+ * The command a first word that names no file was probably meant to be (`lsit` → `list`), so a
+ * typo is not reported as a missing firmware file.
+ */
+function mistypedCommand(word: string | undefined, commands: string[]): string | undefined {
+  if (word === undefined || word.startsWith('-') || commands.includes(word) || existsSync(word)) return undefined;
+  return commands.find((command) => editDistance(word.toLowerCase(), command) <= Math.min(2, command.length - 2));
 }
 
 /** One sentence on stderr (and the result line and log entry), and the exit code. */

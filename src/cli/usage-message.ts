@@ -49,7 +49,7 @@ interface DeclaredOptions {
  * the end of the line, or followed by another option) arrives as '' or as its default, and
  * would silently mean the default; say that it needs one.
  */
-export function refuseEmptyValues(argv: readonly string[]) {
+export function refuseEmptyValues(argv: readonly string[], helpCommand: string) {
   return (parsed: Record<string, unknown>, yargs?: DeclaredOptions): void => {
     if (!yargs) return;
     const { string, choices, alias } = yargs.getOptions();
@@ -59,7 +59,7 @@ export function refuseEmptyValues(argv: readonly string[]) {
       if (parsed[name] !== '' && !flags.some((flag) => typedWithoutValue(argv, flag))) continue;
       const short = (alias[name] ?? []).find((a) => a.length === 1);
       const among = choices[name]?.length ? ` (one of ${choices[name]!.join(', ')})` : '';
-      throw new InputError('USAGE', `${short ? `-${short}/` : ''}--${name} needs a value${among} (see serial-flash --help).`);
+      throw new InputError('USAGE', `${short ? `-${short}/` : ''}--${name} needs a value${among} (see ${helpCommand}).`);
     }
   };
 }

@@ -153,3 +153,28 @@ test('a malformed port name is a usage error (exit 2), found before anything is 
   assert.equal(several.code, 2, several.stderr);
   assert.match(several.stderr, /tcp:\/\/nowhere/);
 });
+
+test('a mistyped command is named as one, not taken for a missing firmware file', async () => {
+  for (const [typed, meant] of [['lsit', 'list'], ['infp', 'info'], ['emulte', 'emulate']] as const) {
+    const run = await cli([typed]);
+    assert.equal(run.code, 2, `${typed}: ${run.stderr}`);
+    assertOneSentence(run.stderr);
+    assert.match(run.stderr, new RegExp(`did you mean serial-flash ${meant}\\?`));
+    assert.doesNotMatch(run.stderr, /does not exist/);
+  }
+  // A file of that name is flashed as asked (here: refused for its content, not as a typo).
+  writeFileSync(join(dir, 'lsit'), 'not firmware');
+  const file = await cli(['lsit', '--dry-run']);
+  assert.doesNotMatch(file.stderr, /did you mean/);
+});
+
+test('a usage mistake in a command points to that command\'s help', async () => {
+  const emulate = await cli(['emulate', '-p', 'esp32']);
+  assert.equal(emulate.code, 2, emulate.stderr);
+  assertOneSentence(emulate.stderr);
+  assert.match(emulate.stderr, /\(see serial-flash emulate --help\)\.$/m);
+  const list = await cli(['list', '--bogus']);
+  assert.match(list.stderr, /\(see serial-flash list --help\)\.$/m);
+  const flash = await cli([IMAGE, '--bogus']);
+  assert.match(flash.stderr, /\(see serial-flash --help\)\.$/m);
+});

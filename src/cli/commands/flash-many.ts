@@ -1,7 +1,7 @@
 /** `serial-flash FILE --all` or several `--port`s: every device at once, then a table. */
 import type { FlashManyOptions } from '../../flash/flash-many.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
-import { onInterrupt } from '../interrupt.js';
+import { cancellingNote, onInterrupt } from '../interrupt.js';
 import type { Cli } from '../output.js';
 import type { FlashArgs } from './flash.js';
 
@@ -11,9 +11,9 @@ export async function runFlashMany(options: Omit<FlashManyOptions, 'onEvent' | '
   await view.prepare();
   const exitCodes = new Map<string, number>();
   const controller = new AbortController();
-  const stopListening = onInterrupt(controller, () => {
+  const stopListening = onInterrupt(controller, (signal) => {
     view.stop();
-    cli.output.error('cancelling: telling every device to discard its transfer (press Ctrl-C again to quit at once)');
+    cli.output.error(cancellingNote(signal, 'telling every device to discard its transfer'));
   });
   try {
     const result = await flashMany({

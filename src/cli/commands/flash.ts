@@ -7,7 +7,7 @@ import { EXIT, EXIT_CODE_MEANINGS, exitCodeFor } from '../exit-codes.js';
 import { type Example, formatDefinitions, formatExamples, helpWidth } from '../help.js';
 import { PROTOCOL_NAMES, type ProtocolName } from '../../protocol/protocols.js';
 import type { Cli } from '../output.js';
-import { onInterrupt } from '../interrupt.js';
+import { cancellingNote, onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
 import { onCommandLine, SETTINGS_HELP } from '../settings.js';
 import { profiles, recognisedFamilies, targetNames } from '../../devices/registry.js';
@@ -129,9 +129,9 @@ async function runFlash(args: FlashArgs, cli: Cli): Promise<number> {
   const view = new FlashView(cli.report, { quiet: args.quiet, verbose: args.verbose, requested, origins });
   await view.prepare();
   const controller = new AbortController();
-  const stopListening = onInterrupt(controller, () => {
+  const stopListening = onInterrupt(controller, (signal) => {
     view.stop();
-    cli.output.error('cancelling: telling the device to discard the transfer (press Ctrl-C again to quit at once)');
+    cli.output.error(cancellingNote(signal, 'telling the device to discard the transfer'));
   });
   try {
     const outcome = await flash({ ...options, port: ports[0], signal: controller.signal, onEvent: view.onEvent });
