@@ -3,9 +3,8 @@
  * parser uses. yargs' own completion knows only the global options until a command is named,
  * so the default command (flash) offered `--help --json …` and a literal `$0`.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { REPORT_OPTIONS } from './report.js';
-import { loadYargs } from './yargs-lite.js';
+import type { CommandModule } from 'yargs';
+import { type DeclaredOptions, declaredOptions } from './command-options.js';
 
 export const COMPLETION_INSTALL = 'serial-flash completion >> ~/.bashrc (zsh: >> ~/.zshrc), then open a new shell';
 export const COMPLETION_HELP = `Usage: ${COMPLETION_INSTALL}.
@@ -26,14 +25,7 @@ export async function completionsFor(words: readonly string[], commands: readonl
   const names = commands.map((command) => commandName(command)).filter((name): name is string => name !== undefined);
   const named = commands.find((command) => typed.includes(commandName(command) ?? '\0'));
   const chosen = named ?? commands.find((command) => commandName(command) === undefined);
-  const parser = (await loadYargs())([]).options(REPORT_OPTIONS);
-  if (chosen && typeof chosen.builder === 'function') (chosen.builder as (y: Argv) => unknown)(parser);
-  // yargs' published types leave getOptions() out.
-  const options = (parser as unknown as { getOptions(): unknown }).getOptions() as {
-    key: Record<string, unknown>;
-    alias: Record<string, string[]>;
-    choices: Record<string, string[]>;
-  };
+  const options = await declaredOptions(chosen);
   const previous = words.at(-1) === current ? words.at(-2) : words.at(-1);
   const choices = previous?.startsWith('-') ? choicesOf(previous.replace(/^-+/, ''), options) : undefined;
   if (choices) return choices.map(String).filter((choice) => choice.startsWith(current));
@@ -61,7 +53,7 @@ function positionalNames(command: CommandModule<object, never> | undefined): str
   return [...String(command?.command ?? '').matchAll(/[[<]([\w-]+)/g)].map((match) => match[1]!);
 }
 
-function choicesOf(flag: string, options: { key: Record<string, unknown>; alias: Record<string, string[]>; choices: Record<string, string[]> }): string[] | undefined {
+function choicesOf(flag: string, options: DeclaredOptions): string[] | undefined {
   const owners = Object.keys(options.alias).filter((key) => options.alias[key]!.includes(flag));
   for (const key of [flag, ...(options.alias[flag] ?? []), ...owners]) {
     if (options.choices[key]?.length) return options.choices[key];

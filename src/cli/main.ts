@@ -15,7 +15,8 @@ import { type CliContext, type Output, terminalOutput } from './output.js';
 import { loadYargs } from './yargs-lite.js';
 import { attributeToOrigin, refuseEmptyValues, usageSentence } from './usage-message.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
-import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, SettingOrigins } from './settings.js';
+import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, refuseUnknownSettings, SettingOrigins } from './settings.js';
+import { optionNames } from './command-options.js';
 import { helpWidth } from './help.js';
 import { editDistance } from '../util/edit-distance.js';
 import { COMPLETION_HELP, COMPLETION_INSTALL, COMPLETION_KEY, completionsFor } from './completion.js';
@@ -30,7 +31,8 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
   } catch (error) {
     return failed(error, argv, output, report);
   }
-  const origins = new SettingOrigins(argv, config, context.env ?? process.env);
+  const env = context.env ?? process.env;
+  const origins = new SettingOrigins(argv, config, env);
   const cli = { output, setExitCode: (code: number) => (exitCode = code), binding: context.binding, report, argv, origins };
   const commands = [flashCommand(cli), listCommand(cli), infoCommand(cli), emulateCommand(cli)] as CommandModule<object, never>[];
   const commandNames = [...commands.map((command) => String(command.command).split(' ')[0]!).filter((name) => name !== '$0'), 'completion'];
@@ -56,6 +58,14 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
       if (error) throw error;
       throw new InputError('USAGE', `${usageSentence(message, origins)} (see ${helpCommand}).`);
     });
+  const outsideSettings = Object.keys(config.values).length > 0 || Object.keys(env).some((name) => name.startsWith(`${ENV_PREFIX}_`));
+  if (outsideSettings && argv[0] !== COMPLETION_KEY) {
+    try {
+      refuseUnknownSettings(config, env, await optionNames(commands));
+    } catch (error) {
+      return failed(error, argv, output, report);
+    }
+  }
   const mistyped = mistypedCommand(argv[0], commandNames);
   if (mistyped) {
     return failed(new InputError('USAGE', `${argv[0]} is neither a command nor a file: did you mean serial-flash ${mistyped}?`), argv, output, report);

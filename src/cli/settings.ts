@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { editDistance } from '../util/edit-distance.js';
 
 export const ENV_PREFIX = 'SERIAL_FLASH';
 export const RC_FILE = '.serial-flashrc';
@@ -127,6 +128,28 @@ export function dropForeignSettings(argv: readonly string[]) {
       if (!onCommandLine(argv, kebab(key))) delete parsed[key];
     }
   };
+}
+
+/**
+ * A key in a config file that no command takes is a typo (`adress`), and ignoring it would
+ * flash with the default instead: refused, naming the file and the nearest option. From the
+ * environment only near-misses are refused (SERIAL_FLASH_ADRESS), since other tools may share
+ * the prefix.
+ */
+export function refuseUnknownSettings(config: Pick<ConfigFile, 'values' | 'origins'>, env: NodeJS.ProcessEnv, known: ReadonlySet<string>): void {
+  const options = [...known].filter((name) => name.length > 1).map(kebab);
+  const isKnown = (name: string) => options.includes(kebab(name));
+  const nearest = (name: string) => options.find((option) => editDistance(kebab(name), option) <= Math.min(2, option.length - 2));
+  for (const key of Object.keys(config.values)) {
+    if (isKnown(key)) continue;
+    const hint = nearest(key);
+    throw new InputError('UNKNOWN_SETTING', `${config.origins[key] ?? 'The config file'}: ${key} is not an option of serial-flash${hint ? ` (did you mean ${hint}?)` : ''}; fix or remove it.`);
+  }
+  for (const variable of Object.keys(env).filter((name) => name.startsWith(`${ENV_PREFIX}_`))) {
+    const name = variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-');
+    const hint = isKnown(name) ? undefined : nearest(name);
+    if (hint) throw new InputError('UNKNOWN_SETTING', `${variable} is not an option of serial-flash (did you mean ${envName(hint)}?); fix or unset it.`);
+  }
 }
 
 function kebab(key: string): string {

@@ -125,3 +125,20 @@ test('onCommandLine tells a typed option from one that came from elsewhere', () 
   assert.equal(onCommandLine(['a.bin', '--portable'], 'port', ['p']), false);
   assert.equal(onCommandLine(['/dev/port', 'a.bin'], 'port', ['p']), false);
 });
+
+test('a misspelled setting in a config file or the environment is refused before any device is touched, naming the option meant', async () => {
+  const { sub } = project({ '.serial-flashrc': { adress: '0x08020000' } });
+  const file = await runMain([NO_PORT, IMAGE, '--dry-run'], undefined, { cwd: sub });
+  assert.equal(file.code, 2, file.stderr);
+  assert.match(file.stderr, /\.serial-flashrc in .*: adress is not an option of serial-flash \(did you mean address\?\)/);
+  const unknown = project({ '.serial-flashrc': { frobnicate: 1 } });
+  const run = await runMain(['list'], undefined, { cwd: unknown.sub });
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /frobnicate is not an option of serial-flash; fix or remove it\./);
+  // A setting another command takes is no typo: `list` runs with emulate's --profile in the file.
+  const other = project({ '.serial-flashrc': { profile: 'photon' } });
+  assert.equal((await runMain(['list'], undefined, { cwd: other.sub })).code, 0);
+  const env = await runCli([NO_PORT, IMAGE, '--dry-run'], { cwd: tmpdir(), env: { ...cleanEnv(), SERIAL_FLASH_TAGET: 'uboot' } });
+  assert.equal(env.code, 2, env.stderr);
+  assert.match(env.stderr, /SERIAL_FLASH_TAGET is not an option of serial-flash \(did you mean SERIAL_FLASH_TARGET\?\)/);
+});
