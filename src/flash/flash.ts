@@ -25,7 +25,7 @@ import { verifyAfterRestart } from './verify.js';
 
 export interface FlashOptions {
   file: string;
-  /** A serial path, `COM3`, or `tcp://host:port`; omitted: the only recognised device. */
+  /** A serial path, `COM3`, `tcp://host:port` or `rfc2217://host:port`; omitted: the only recognised device. */
   port?: string;
   /** 'auto' (default) or a target name. */
   target?: string;

@@ -9,7 +9,7 @@ import { CancelledError, InputError, PortError } from '../errors.js';
 import type { Connection } from './connection.js';
 import { listPorts } from './ports.js';
 import { sleep } from '../util/sleep.js';
-import { TRANSPORTS, transportFor, URL_SCHEME_PATTERN, type Transport } from './registry.js';
+import { portExamples, transportFor, URL_SCHEME_PATTERN, type Transport } from './registry.js';
 
 export interface OpenConnectionOptions {
   baudRate: number;
@@ -108,8 +108,7 @@ export function transportOf(spec: string): Transport {
   const transport = transportFor(spec);
   if (transport) return transport;
   const scheme = URL_SCHEME_PATTERN.exec(spec)?.[1] ?? spec;
-  const kinds = TRANSPORTS.map((t) => t.example).join(', ');
-  throw new InputError('UNSUPPORTED_PORT_URL', `${scheme}:// ports are not supported; name the port as one of ${kinds}.`, { phase: 'open', path: spec });
+  throw new InputError('UNSUPPORTED_PORT_URL', `${scheme}:// ports are not supported; name the port as one of ${portExamples()}.`, { phase: 'open', path: spec });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, spec: string): void {

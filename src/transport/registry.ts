@@ -71,6 +71,11 @@ export const TRANSPORTS: readonly Transport[] = [
 /** `rfc2217://`, `telnet://`: anything with a scheme is a URL, never a file name. */
 export const URL_SCHEME_PATTERN = /^([a-z][a-z0-9+.-]*):\/\//i;
 
+/** Every way to name a port, device paths first: for help and messages. */
+export function portExamples(): string {
+  return [...TRANSPORTS.filter((t) => t.appears), ...TRANSPORTS.filter((t) => !t.appears)].map((t) => t.example).join(', ');
+}
+
 /** The transport for a port, or undefined for a URL scheme none of them takes. */
 export function transportFor(spec: string): Transport | undefined {
   return TRANSPORTS.find((transport) => transport.matches(spec));

@@ -57,7 +57,7 @@ describe('openConnection', () => {
     await assert.rejects(openConnection('telnet://host:4000', { baudRate: 115200 }), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.equal(error.code, 'UNSUPPORTED_PORT_URL');
-      assert.match(error.message, /^telnet:\/\/ ports are not supported; name the port as one of rfc2217:\/\/host:port, tcp:\/\/host:port/);
+      assert.match(error.message, /^telnet:\/\/ ports are not supported; name the port as one of \/dev\/ttyACM0 or COM3, rfc2217:\/\/host:port, tcp:\/\/host:port/);
       return true;
     });
   });

@@ -11,6 +11,7 @@ import { cancellingNote, onInterrupt } from '../interrupt.js';
 import { parseAddressOption, secondsToMs } from '../options.js';
 import { onCommandLine, SETTINGS_HELP } from '../settings.js';
 import { profiles, recognisedFamilies, targetNames } from '../../devices/registry.js';
+import { portExamples } from '../../transport/registry.js';
 
 /** `--wait` alone: long enough for a USB device to reset and re-enumerate, even on a slow hub. */
 const DEFAULT_WAIT_SECONDS = 30;
@@ -55,7 +56,7 @@ export interface FlashArgs {
 export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
   return {
     command: '$0 [PORT] [FILE]',
-    describe: 'flash FILE through PORT (a serial path, COM3, or tcp://host:port)',
+    describe: `flash FILE through PORT (${portExamples()})`,
     builder: (yargs: Argv) =>
       yargs
         .positional('PORT', { type: 'string', describe: `serial port; omit it when exactly one ${recognisedFamilies()} is connected` })
