@@ -12,10 +12,17 @@ import { drainUntilQuiet, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
 import { CLOSING_TEXT_MAX_MS, CLOSING_TEXT_QUIET_MS } from './ymodem.js';
 
-/** A prompt printed before we opened the port is lost; this long without one, we press Enter. */
+/** A prompt printed before we opened the port is lost; this long without one, we press Ctrl-C. */
 export const PROMPT_GLANCE_MS = 300;
 /**
- * How long a console may take to answer Enter with its prompt. A board still starting up can
+ * Ctrl-C, not Enter, asks a console for a fresh prompt: at U-Boot's prompt an empty line runs the
+ * last command again (a `sf erase` or `mw` the user typed before), while Ctrl-C drops the line,
+ * prints `<INTERRUPT>` and runs nothing; during the autoboot countdown it is the key that stops
+ * it. Checked against U-Boot 2023.01 (docs/protocol.md §7).
+ */
+const WAKE_KEY = '\x03';
+/**
+ * How long a console may take to answer Ctrl-C with its prompt. A board still starting up can
  * take seconds (a busy Particle device took 6 s for its first answer): as FIRST_ANSWER_TIMEOUT_MS.
  */
 export const PROMPT_TIMEOUT_MS = 10_000;
@@ -36,7 +43,7 @@ interface ConsoleTargetSpec {
   ignoresTrigger?: boolean;
   /** Command template; `{address}`, `{size}`, `{name}` are filled in. */
   command: (request: TargetRequest) => string;
-  /** Wait for this prompt (pressing Enter if needed) before typing the command. */
+  /** Wait for this prompt (pressing Ctrl-C if needed) before typing the command. */
   prompt?: RegExp;
   /** Read the receiver's summary after the transfer. */
   summaryLine?: RegExp;
@@ -84,7 +91,7 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
     },
 
     describeEntry(request: TargetRequest): string {
-      const waitPrompt = spec.prompt ? 'wait for the console prompt (pressing Enter if none shows), then ' : '';
+      const waitPrompt = spec.prompt ? 'wait for the console prompt (pressing Ctrl-C if none shows), then ' : '';
       return `${waitPrompt}type "${spec.command(request)}" and Enter, then wait for the receiver's C`;
     },
 
@@ -141,8 +148,8 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
 
 export async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void> {
   if ((await waitForText(session, prompt, PROMPT_GLANCE_MS)).match) return;
-  session.onStep('no prompt yet: pressing Enter to wake the console');
-  await session.write('\r');
+  session.onStep('no prompt yet: pressing Ctrl-C to wake the console (Enter would run its last command again)');
+  await session.write(WAKE_KEY);
   if ((await waitForText(session, prompt, PROMPT_TIMEOUT_MS)).match) return;
   throw new TransferError(
     'NO_PROMPT',

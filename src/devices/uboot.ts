@@ -64,7 +64,7 @@ export const ubootProfile: DeviceProfile = {
   describeEntry(request: TargetRequest): string {
     const command = loadCommand(request);
     const baud = request.transferBaud ? `, switch to ${request.transferBaud} bps when U-Boot asks and press Enter` : '';
-    return `wait for the console prompt (pressing Enter if none shows), then type "${command}" and Enter${baud}, then wait for the receiver's C`;
+    return `wait for the console prompt (pressing Ctrl-C if none shows), then type "${command}" and Enter${baud}, then wait for the receiver's C`;
   },
 
   async enterReceiver(session: DeviceSession, request: TargetRequest): Promise<void> {

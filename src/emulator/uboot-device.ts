@@ -24,6 +24,12 @@ export const UBOOT_BOOT_MS = 300;
 const BAUD_SWITCH_DELAY_MS = 50;
 
 const BACKSPACE = new Set([0x08, 0x7f]);
+/**
+ * Commands an empty line runs again (U-Boot's `repeatable` flag; an unknown command's error is
+ * repeated too). Checked against U-Boot 2023.01: Enter after `crc32 …` prints the crc again,
+ * Enter after `loady`, or after Ctrl-C, runs nothing.
+ */
+const NOT_REPEATABLE = new Set(['loady', 'loadx', 'setenv', 'reset']);
 const CTRL_C = 0x03;
 const ENTER = 0x0d;
 const ESCAPE = 0x1b;
@@ -50,6 +56,8 @@ export class UBootDevice extends VirtualDevice {
   readonly memory: FlashMemory;
   private readonly loadAddress: number;
   private line = '';
+  /** What an empty line runs again, if anything. */
+  private repeatable = '';
   private input: Input = { kind: 'command' };
   private readonly env = new Map<string, string>();
   /** The rate the host's port runs at (its line coding). */
@@ -110,8 +118,10 @@ export class UBootDevice extends VirtualDevice {
       if (byte === ENTER || byte === 0x0a) {
         if (byte === 0x0a && data[i - 1] === ENTER) continue;
         this.print('\r\n');
-        const command = this.line.trim();
+        const typed = this.line.trim();
         this.line = '';
+        const command = typed || this.repeatable;
+        this.repeatable = NOT_REPEATABLE.has(command.split(/\s+/)[0]!) ? '' : command;
         this.run(command);
         if (this.input.kind !== 'command') return this.receive(data.subarray(i + 1));
         if (!this.powered) return;
@@ -123,6 +133,7 @@ export class UBootDevice extends VirtualDevice {
         }
       } else if (byte === CTRL_C) {
         this.line = '';
+        this.repeatable = '';
         this.print(`<INTERRUPT>\r\n${UBOOT_PROMPT}`);
       } else if (byte >= 0x20 && byte < 0x7f) {
         this.line += String.fromCharCode(byte);
@@ -279,6 +290,7 @@ export class UBootDevice extends VirtualDevice {
 
   protected boot(): void {
     this.line = '';
+    this.repeatable = '';
     this.uartBaud = this.consoleBaud;
     this.printBanner();
   }

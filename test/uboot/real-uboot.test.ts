@@ -63,6 +63,23 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
     }
   });
 
+  test('bug: serial-flash woke the console with Enter, which runs U-Boot\'s last command again (an `sf erase` the user typed); it presses Ctrl-C', async () => {
+    const console = await suite.uboot.open();
+    try {
+      await console.sync();
+      // A harmless stand-in for the user's last command: `echo` is repeatable, as `sf` and `mw` are.
+      assert.equal(await console.command('echo last-command-ran-again'), 'last-command-ran-again\r\n');
+    } finally {
+      await console.close();
+    }
+    const file = join(suite.dir, 'wake.bin');
+    writeFileSync(file, testData(3000, 23));
+    const run = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS)}`, '--verbose'], { timeoutMs: 60_000 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout + run.stderr, /pressing Ctrl-C to wake the console/);
+    assert.doesNotMatch(run.stdout, /last-command-ran-again/, 'the last command did not run again');
+  });
+
   test('--json reports the verification; --no-verify types nothing after the load', async () => {
     const data = testData(5000, 22);
     const file = join(suite.dir, 'small.bin');

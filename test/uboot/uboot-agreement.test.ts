@@ -17,6 +17,8 @@ const hex = (n: number) => n.toString(16);
 const hex8 = (n: number) => hex(n >>> 0).padStart(8, '0');
 /** Long enough for a `C` that U-Boot would send after the header's ACK (it sends none for 4.25 s). */
 const NO_REQUEST_MS = 1_000;
+/** The prompt on a line of its own (`==> ` inside crc32's answer is not one). */
+const PROMPT_LINE = '\r\n=> ';
 
 interface Scenario {
   name: string;
@@ -115,6 +117,18 @@ const SCENARIOS: Scenario[] = [
       const { before } = await console.expect('=> ');
       assert.equal(before, '\r\nCancelled\r\n## Binary (ymodem) download aborted\r\n');
       assert.equal(before.includes(String.fromCharCode(NAK)), false);
+    },
+  },
+  {
+    name: 'an empty line runs the last command again (why serial-flash wakes U-Boot with Ctrl-C): after crc32 it prints the crc again; Ctrl-C prints <INTERRUPT> and runs nothing, nor does Enter after it',
+    async run(console) {
+      const answer = await console.command(`crc32 ${hex(LOAD_ADDRESS)} 10`);
+      await console.write('\r');
+      assert.equal((await console.expect(PROMPT_LINE)).before, `\r\n${answer.replace(/\r\n$/, '')}`, 'Enter repeated crc32');
+      await console.write('\x03');
+      assert.equal((await console.expect(PROMPT_LINE)).before, '<INTERRUPT>', 'Ctrl-C at the prompt: a fresh prompt, nothing run');
+      await console.write('\r');
+      assert.equal((await console.expect(PROMPT_LINE)).before, '', 'and Enter after Ctrl-C runs nothing');
     },
   },
 ];
