@@ -1,8 +1,9 @@
 /**
  * A U-Boot console on a UART, as U-Boot 2023.01 behaves (checked against the real one under
  * QEMU, docs/protocol.md §7): `=> ` prompt, echo, the banner printed once at power-on (lost when
- * nobody has the port open yet; a CR brings a fresh prompt), and the commands a serial load
- * needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver, ./uboot-xyzmodem.ts), the
+ * nobody has the port open yet; a CR brings a fresh prompt), after a reset the banner and the
+ * autoboot countdown (a key stops it and is eaten; when it runs out the boot attempts fail and
+ * end at the prompt, RAM untouched), and the commands a serial load needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver, ./uboot-xyzmodem.ts), the
  * baud-rate switch and the way back, `crc32 addr size`, `printenv`/`setenv` (`filesize`,
  * `loadxy_timeout`), `echo`, `version`, `reset`.
  */
@@ -20,6 +21,10 @@ export const UBOOT_RAM = { name: 'DRAM', start: 0x80000000, end: 0x90000000 } as
 export const QEMU_VIRT_BOARD = { ram: { name: 'DRAM', start: 0x40000000, end: 0x50000000 }, loadAddress: 0x40200000 } as const;
 /** Power-on until the banner (inference: SPL plus relocation, a fraction of a second). */
 export const UBOOT_BOOT_MS = 300;
+/** `bootdelay` of the default environment (QEMU's qemu_arm too): seconds of autoboot countdown. */
+export const UBOOT_BOOTDELAY_S = 2;
+/** What a board prints when its countdown runs out and its boot command finds nothing to boot (as QEMU's). */
+const FAILED_BOOT_LINES = ['fatal: no kernel available', "Command 'load' failed: Error 1", 'starting USB...', 'No working controllers found', 'No ethernet found.'];
 /** U-Boot waits 50 ms after a switch message before it changes the UART rate (cmd/load.c). */
 const BAUD_SWITCH_DELAY_MS = 50;
 
@@ -48,7 +53,9 @@ type Input =
   | { kind: 'command' }
   | { kind: 'receiving'; receiver: XyzModemReceiver }
   /** After a switch message: ignore everything until this key arrives at this rate. */
-  | { kind: 'awaiting-key'; key: number; baud: number; then: () => void };
+  | { kind: 'awaiting-key'; key: number; baud: number; then: () => void }
+  /** After a reset: any key stops the countdown (and is eaten); the next tick is due then. */
+  | { kind: 'autoboot'; tick: NodeJS.Timeout };
 
 export class UBootDevice extends VirtualDevice {
   readonly profile = 'uboot';
@@ -106,6 +113,13 @@ export class UBootDevice extends VirtualDevice {
     if (this.hostBaud !== this.uartBaud) return;
     const input = this.input;
     if (input.kind === 'receiving') return input.receiver.feed(data);
+    if (input.kind === 'autoboot') {
+      // common/autoboot.c: the key that stops the countdown is consumed; the rest is typed.
+      this.cancelTimer(input.tick);
+      this.print('\b\b\b 0 \r\n');
+      this.startConsole();
+      return this.receive(data.subarray(1));
+    }
     if (input.kind === 'awaiting-key') {
       const at = data.indexOf(input.key);
       if (at < 0) return;
@@ -279,20 +293,44 @@ export class UBootDevice extends VirtualDevice {
     return `U-Boot ${this.options.version ?? '2023.01'} (virtual board)`;
   }
 
+  /** Power-on: the board starts at its prompt, its countdown over (a serial load begins there). */
   private printBanner(): void {
-    this.println();
-    this.println(this.versionLine());
-    this.println();
-    this.println('DRAM:  256 MiB');
+    this.printStartup();
     this.println('Hit any key to stop autoboot:  0');
     this.print(UBOOT_PROMPT);
   }
 
+  private printStartup(): void {
+    this.println();
+    this.println(this.versionLine());
+    this.println();
+    this.println('DRAM:  256 MiB');
+  }
+
+  /** After a reset: the banner, then `bootdelay` seconds for a key before the board boots by itself. */
   protected boot(): void {
     this.line = '';
     this.repeatable = '';
     this.uartBaud = this.consoleBaud;
-    this.printBanner();
+    this.printStartup();
+    this.print(`Hit any key to stop autoboot: ${String(UBOOT_BOOTDELAY_S).padStart(2)} `);
+    this.countDown(UBOOT_BOOTDELAY_S);
+  }
+
+  private countDown(secondsLeft: number): void {
+    const tick = this.later(this.scaled(1_000), () => {
+      this.print(`\b\b\b${String(secondsLeft - 1).padStart(2)} `);
+      if (secondsLeft > 1) return this.countDown(secondsLeft - 1);
+      this.print('\r\n');
+      for (const line of FAILED_BOOT_LINES) this.println(line);
+      this.startConsole();
+    });
+    this.input = { kind: 'autoboot', tick };
+  }
+
+  private startConsole(): void {
+    this.input = { kind: 'command' };
+    this.print(UBOOT_PROMPT);
   }
 
   protected override halt(): void {

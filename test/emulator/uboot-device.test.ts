@@ -44,6 +44,31 @@ test('power cycle with the port open shows the banner; the UART port stays', asy
   }
 });
 
+test('after a reset the board counts down to autoboot: a key stops it and is eaten, the rest of the line is typed; RAM is kept', async () => {
+  const { host, device, done } = await start();
+  try {
+    device.memory.write(0x81000000, Buffer.from('kept across the reset'));
+    device.powerCycle();
+    await host.expect('Hit any key to stop autoboot:  2 ');
+    await host.write('xecho typed\r');
+    await host.expect('\b\b\b 0 \r\n=> echo typed\r\ntyped\r\n=> ');
+    assert.equal(device.memory.read(0x81000000, 21).toString(), 'kept across the reset');
+  } finally {
+    await done();
+  }
+});
+
+test('a reset board nobody stops counts down, fails to boot by itself and ends at its prompt', async () => {
+  const { host, device, done } = await start();
+  try {
+    device.powerCycle();
+    await host.expect('Hit any key to stop autoboot:  2 \b\b\b 1 \b\b\b 0 \r\n');
+    await host.expect('No ethernet found.\r\n=> ');
+  } finally {
+    await done();
+  }
+});
+
 test('unknown commands are echoed and refused the U-Boot way', async () => {
   const { host, done } = await start();
   try {

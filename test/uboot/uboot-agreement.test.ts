@@ -131,6 +131,35 @@ const SCENARIOS: Scenario[] = [
       assert.equal((await console.expect(PROMPT_LINE)).before, '', 'and Enter after Ctrl-C runs nothing');
     },
   },
+  {
+    name: 'reset: the banner again, then a 2 s autoboot countdown that a key stops; U-Boot eats that key (the rest of the line is typed) and RAM keeps the load',
+    async run(console) {
+      const address = LOAD_ADDRESS + 0x300000;
+      const data = testData(1024, 14);
+      await console.write(`loady ${hex(address)}\r`);
+      await console.expect('bps...\r\n');
+      assert.deepEqual(await console.next(1), Buffer.of(CRC_REQUEST));
+      await console.write(encodeHeaderBlock({ name: 'kept.bin', size: data.length }));
+      assert.deepEqual(await console.next(1), Buffer.of(ACK));
+      await console.write(encodeBlock(1, data, 1024));
+      assert.deepEqual(await console.next(1), Buffer.of(ACK));
+      await console.write(Buffer.of(EOT));
+      assert.deepEqual(await console.next(3), Buffer.of(ACK, ACK, CRC_REQUEST));
+      await console.write(encodeEndOfBatchBlock());
+      await console.expect('## Start Addr');
+      await console.expect('=> ');
+      await console.write('reset\r');
+      await console.expect('resetting ...\r\n');
+      await console.expect(/U-Boot \d{4}\.\d{2}/);
+      await console.expect('Hit any key to stop autoboot:  2 ');
+      const check = `crc32 ${hex(address)} ${hex(data.length)}`;
+      await console.write(`x${check}\r`);
+      // "\b\b\b 0" without the space when the key was waiting before the countdown began.
+      assert.match((await console.expect('=> ')).before, /^\x08\x08\x08 0 ?\r\n$/);
+      await console.expect(`${check}\r\n`);
+      assert.equal((await console.expect(/=> $/m)).before, `crc32 for ${hex8(address)} ... ${hex8(address + data.length - 1)} ==> ${hex8(crc32(data))}\r\n`);
+    },
+  },
 ];
 
 interface Backend {
