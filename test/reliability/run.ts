@@ -145,9 +145,10 @@ function holds(port: VirtualPortHandle, scenario: Scenario, image: Buffer): bool
     case 'core':
       return (device as SparkCoreDevice).flash.read(CORE_APPLICATION_ADDRESS, image.length).equals(image);
     case 'data':
-      if (spec.profile === 'uboot') {
-        return device.lastTransfer?.status === 'accepted' && (device as UBootDevice).memory.read(spec.address!, image.length).equals(image);
-      }
+      // U-Boot loads into RAM: the board has the image when its RAM at the load address holds
+      // the bytes (what its crc32 and bootm read), whether or not a reset since then lost
+      // U-Boot's own record of the load.
+      if (spec.profile === 'uboot') return (device as UBootDevice).memory.read(spec.address!, image.length).equals(image);
       return (device as YmodemDevice).files.some((file) => file.data.equals(image));
   }
 }
