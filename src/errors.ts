@@ -154,6 +154,8 @@ export interface ErrorContext {
   block?: number;
   /** Payload bytes acknowledged by the receiver before the failure. */
   bytesAcknowledged?: number;
+  /** Payload bytes written to the receiver: it may have stored a block it did not acknowledge. */
+  bytesSent?: number;
   totalBytes?: number;
   /** Retransmissions so far in the transfer. */
   retries?: number;

@@ -33,7 +33,7 @@ export const SUMMARY_TIMEOUT_MS = 3_000;
 export const UBOOT_PROMPT = /(?:^|\n)(?!##)[^\n]*(?:=>|U-Boot>|#) $/;
 const UBOOT_TOTAL_SIZE = /## Total Size\s*=\s*0x[0-9a-f]+\s*=\s*(\d+) Bytes/i;
 /** U-Boot's version line, printed first at every start ("U-Boot 2024.01 (Jan 08 2024 - 10:00:00 +0000)"). */
-const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
+export const UBOOT_BANNER = /^U-Boot \d{4}\.\d{2}/m;
 
 interface ConsoleTargetSpec {
   name: string;
@@ -133,10 +133,12 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
 
     explain(error: SerialFlashError): SerialFlashError {
       if (!spec.banner?.test(error.context.deviceText ?? '') || error instanceof CancelledError) return error;
-      const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
+      const { bytesAcknowledged = 0, bytesSent = bytesAcknowledged, totalBytes = 0 } = error.context;
+      // A board's memory survives its reset: a block it stored but could not acknowledge stays there.
+      const kept = bytesSent >= totalBytes ? 'the load did not finish, though its memory may have kept the whole file' : 'the load did not finish';
       return new TransferError(
         'DEVICE_RESTARTED',
-        `The board restarted during the transfer (it printed its start-up banner again) after ${bytesAcknowledged} of ${totalBytes} bytes, so nothing was loaded; check its power and run this again.`,
+        `The board restarted during the transfer (it printed its start-up banner again) after ${bytesAcknowledged} of ${totalBytes} bytes, so ${kept}; check its power and run this again.`,
         error.context,
         { cause: error },
       );

@@ -8,7 +8,7 @@ import { crc32OfSource } from '../image/crc32.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SendResult } from '../protocol/file-sender.js';
-import { PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_PROMPT, awaitPrompt, ubootConsole } from './console-target.js';
+import { PROMPT_GLANCE_MS, PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_BANNER, UBOOT_PROMPT, awaitPrompt, ubootConsole } from './console-target.js';
 import { type ConsoleSession, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest, Verification } from './profile.js';
 
@@ -19,6 +19,10 @@ const SWITCH_FOR_TRANSFER = /## Switch baudrate to (\d+) bps and press ENTER \.\
 const SWITCH_BACK = /## Switch baudrate to (\d+) bps and press ESC \.\.\.\r?\n/;
 const READY = /## Ready for binary \((?:ymodem|xmodem)\) download to 0x[0-9A-F]+ at (\d+) bps\.\.\.\r?\n/i;
 const CRC32_ANSWER = /crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})\r?\n|Unknown command 'crc32'/i;
+/** A board that has just started counts down to its boot command; a key stops it. */
+const AUTOBOOT_COUNTDOWN = /Hit any key to stop autoboot/;
+/** Keys pressed for a prompt after the transfer: one may be lost while the board is still restarting. */
+const PROMPT_KEYS = 3;
 /** How a load that did not complete ends on U-Boot's console (after "Cancelled", "Timed out"…). */
 const LOAD_ABORTED = /## Binary \((?:ymodem|xmodem)\) download aborted\r?\n/;
 /** After a failed transfer, how long U-Boot may take to take in our CANs and say it stopped. */
@@ -46,6 +50,8 @@ interface LoadState {
   startAddress?: number;
   /** U-Boot's receiver runs and has not said how the load ended. */
   loading: boolean;
+  /** crc32 will check the load (not --no-verify). */
+  verifies: boolean;
 }
 
 const loads = new WeakMap<DeviceSession, LoadState>();
@@ -70,7 +76,7 @@ export const ubootProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession, request: TargetRequest): Promise<void> {
     await awaitPrompt(session, UBOOT_PROMPT);
     const consoleBaud = session.connection.baudRate ?? 0;
-    const state: LoadState = { consoleBaud, switched: false, loading: false };
+    const state: LoadState = { consoleBaud, switched: false, loading: false, verifies: request.verify !== false };
     loads.set(session, state);
     const transferBaud = request.transferBaud !== undefined && request.transferBaud !== consoleBaud ? request.transferBaud : undefined;
     const command = loadCommand({ ...request, transferBaud });
@@ -82,8 +88,9 @@ export const ubootProfile: DeviceProfile = {
 
   async finish(session: DeviceSession, result: SendResult): Promise<string | undefined> {
     const state = loads.get(session);
-    const { match } = await waitForText(session, LOAD_ENDED, SUMMARY_TIMEOUT_MS);
-    if (!match) return undefined; // no word from U-Boot: the crc32 check decides
+    const ended = await waitForText(session, LOAD_ENDED, SUMMARY_TIMEOUT_MS);
+    const { match } = ended;
+    if (!match) return promptAfterSilence(session, state, ended.text);
     if (state) state.loading = false;
     if (!match[1]) {
       const reason = lastLineBefore(match.input ?? '', match.index ?? 0);
@@ -140,6 +147,46 @@ export const ubootProfile: DeviceProfile = {
     if (state.switched) await switchBack(unsignalled, state);
   },
 };
+
+/**
+ * No summary after the last ACK: the board may have restarted (its RAM survives a reset, U-Boot's
+ * record of the load does not) and be counting down to its boot command. A key stops the
+ * countdown (U-Boot eats that key, so a command typed into it loses its first letter) and keeps
+ * the board where the load left it, at its prompt, before its boot command can overwrite RAM;
+ * at a prompt, Enter does nothing. Then only crc32 of the memory can tell whether it holds the
+ * file: without it (--no-verify) a restarted board's load is not counted as done.
+ */
+async function promptAfterSilence(session: DeviceSession, state: LoadState | undefined, seen: string): Promise<string | undefined> {
+  let text = seen;
+  let prompted = await waitForText(session, UBOOT_PROMPT, PROMPT_GLANCE_MS);
+  text += prompted.text;
+  const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
+  for (let key = 0; key < PROMPT_KEYS && !prompted.match; key++) {
+    session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Enter to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Enter for its prompt');
+    await session.write(ENTER);
+    const answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
+    text += answer.text;
+    // A countdown that began after our key (it came while the board was restarting) needs another.
+    prompted = answer.match && !AUTOBOOT_COUNTDOWN.test(answer.match[0]) ? answer : { match: undefined, text: '' };
+    if (!answer.match) break;
+  }
+  if (!prompted.match) {
+    throw new TransferError(
+      'NO_PROMPT',
+      `U-Boot said nothing after the transfer and showed no prompt within ${PROMPT_TIMEOUT_MS / 1000} s, so the load could not be checked; stop the board at its prompt and load it again.`,
+    );
+  }
+  if (state) state.loading = false;
+  if (!UBOOT_BANNER.test(text)) return undefined; // no word from U-Boot: the crc32 check decides
+  if (state && !state.verifies) {
+    throw new TransferError(
+      'DEVICE_RESTARTED',
+      'The board restarted right after the transfer, so U-Boot did not finish the load and nothing checked its memory afterwards; check whether it kept the file with crc32, or load it again without --no-verify.',
+    );
+  }
+  session.onStep('the board restarted after the transfer (autoboot stopped at the prompt): its memory decides');
+  return 'the board restarted after the transfer; its memory was checked after the restart';
+}
 
 /**
  * `loady 0x40200000` (`loadx` for XMODEM), with the transfer rate after the address when one

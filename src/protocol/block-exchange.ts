@@ -75,6 +75,8 @@ export class BlockExchange {
   block = 0;
   /** File bytes the receiver has acknowledged. */
   acknowledged = 0;
+  /** File bytes written so far, the block awaiting its answer included. */
+  sent = 0;
   retryCount = 0;
   totalBytes = 0;
   private phase: SenderPhase = 'start';
@@ -529,6 +531,7 @@ export class BlockExchange {
       phase: this.phase,
       block: this.block,
       bytesAcknowledged: this.acknowledged,
+      bytesSent: this.sent,
       totalBytes: this.totalBytes,
       retries: this.retryCount,
     };

@@ -26,6 +26,7 @@ export async function sendFileBlocks(exchange: BlockExchange, source: BlockSourc
     upcoming = nextOffset < source.size ? frameAt(exchange, source, nextOffset, exchange.block + 1, blockSize) : undefined;
     upcoming?.catch(() => undefined); // awaited next turn; must not count as unhandled meanwhile
     // Started before the previous block's progress is reported: listeners run off the critical path.
+    exchange.sent = nextOffset;
     const sending = exchange.sendBlock(frame, exchange.timing.responseTimeoutMs);
     reportPrevious?.();
     await sending;

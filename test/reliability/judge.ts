@@ -21,7 +21,7 @@ const DFU_BAUD_RATE = 14400;
 /** Application log lines the noise fault prints: never the device's reason for anything. */
 const NOISE_LINE = /\[app\]/;
 /** How a failure message admits that the device may have the image after all. */
-const MAY_HAVE_IT = /most likely has the whole file|may have installed it|check whether it kept the file/;
+const MAY_HAVE_IT = /most likely has the whole file|may have installed it|check whether it kept the file|may have kept the whole file/;
 /** Codes that mean "we do not know what happened". */
 const UNEXPLAINED_CODES = new Set(['UNEXPECTED', 'SEND_FAILED']);
 

@@ -168,7 +168,7 @@ test('a U-Boot board that restarts mid-transfer is named as the cause, not the c
   );
   try {
     assert.equal(run.error?.code, 'DEVICE_RESTARTED', run.error?.message);
-    assert.match(run.error!.message, /^The board restarted during the transfer .* after 2048 of 10000 bytes, so nothing was loaded/);
+    assert.match(run.error!.message, /^The board restarted during the transfer .* after 2048 of 10000 bytes, so the load did not finish;/);
   } finally {
     run.port.close();
   }

@@ -1,0 +1,76 @@
+/**
+ * A U-Boot board that restarts or gives up at the edges of a load, as the fault matrix found
+ * them: what serial-flash must do at the board's console afterwards, and what it must say.
+ * U-Boot loads into RAM, which survives a reset: the board holds the image when its memory at
+ * the load address holds the bytes, which is what its crc32 reads.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { VirtualPortHandle } from '../../src/emulator/index.js';
+import type { UBootDevice } from '../../src/emulator/uboot-device.js';
+import type { FlashResult } from '../../src/flash/events.js';
+import { ACK, EOT, SOH } from '../../src/protocol/control-bytes.js';
+import { ImageStore } from './images.js';
+import { flashVirtual, onBlock } from './virtual-flash.js';
+
+const images = new ImageStore();
+const ADDRESS = 0x81000000;
+const UBOOT = { target: 'uboot', address: ADDRESS };
+
+/** The board resets right after it acknowledged the closing block, before it printed its summary. */
+function resetAfterClosingAck(port: VirtualPortHandle): void {
+  const device = port.device as UBootDevice;
+  let stage: 'data' | 'eot' | 'closing' = 'data';
+  const onHostData = device.onHostData.bind(device);
+  device.onHostData = (data: Buffer) => {
+    if (stage === 'data' && data.includes(EOT)) stage = 'eot';
+    else if (stage === 'eot' && data[0] === SOH) stage = 'closing';
+    onHostData(data);
+  };
+  device.addOutputStage((bytes, next) => {
+    next(bytes);
+    if (stage === 'closing' && bytes.includes(ACK)) {
+      stage = 'data';
+      device.later(0, () => device.powerCycle());
+    }
+  });
+}
+
+test('bug: a U-Boot board that restarted after the last ACK got crc32 typed into its autoboot countdown, which ate the first letter', async () => {
+  const { path, data } = images.get('data', 3000);
+  const run = await flashVirtual('uboot', path, {}, UBOOT, resetAfterClosingAck);
+  try {
+    assert.equal(run.error, undefined, run.error?.message);
+    const outcome = run.outcome as FlashResult;
+    assert.match(outcome.deviceSummary ?? '', /^the board restarted after the transfer/);
+    assert.ok(outcome.verified, 'success only after crc32 of the memory agreed');
+    assert.ok((run.port.device as UBootDevice).memory.read(ADDRESS, data.length).equals(data));
+    const typed = run.view.hostBytes().toString('latin1');
+    assert.match(typed, /\r(\r)?crc32 81000000 bb8\r$/, 'a key stopped the countdown before crc32 was typed');
+  } finally {
+    run.port.close();
+  }
+});
+
+test('a U-Boot board that restarted after the last ACK, with --no-verify: not counted as loaded, the user told to check', async () => {
+  const { path } = images.get('data', 3000);
+  const run = await flashVirtual('uboot', path, {}, { ...UBOOT, verify: false }, resetAfterClosingAck);
+  try {
+    assert.equal(run.error?.code, 'DEVICE_RESTARTED', run.error?.message);
+    assert.match(run.error!.message, /^The board restarted right after the transfer, .* check whether it kept the file with crc32/);
+  } finally {
+    run.port.close();
+  }
+});
+
+test('a U-Boot board that restarted with the last block in its memory but unacknowledged: the message says it may have kept the whole file', async () => {
+  const { path, data } = images.get('data', 1024);
+  const run = await flashVirtual('uboot', path, {}, { ...UBOOT, blockSize: 1024 }, (port) => onBlock(port, 1, () => (port.device as UBootDevice).powerCycle()));
+  try {
+    assert.equal(run.error?.code, 'DEVICE_RESTARTED', run.error?.message);
+    assert.match(run.error!.message, /after 0 of 1024 bytes, so the load did not finish, though its memory may have kept the whole file;/);
+    assert.ok((run.port.device as UBootDevice).memory.read(ADDRESS, data.length).equals(data));
+  } finally {
+    run.port.close();
+  }
+});
