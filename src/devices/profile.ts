@@ -129,8 +129,11 @@ export interface DeviceProfile {
    * when they differ. Absent where the device cannot be asked.
    */
   verify?(session: DeviceSession, request: TargetRequest, image: FirmwareFile, result: SendResult): Promise<Verification>;
-  /** Rewrites a failure in this device's terms (its texts, what to do next). */
-  explain(error: SerialFlashError): SerialFlashError;
+  /**
+   * Rewrites a failure in this device's terms (its texts, what to do next); it may read what the
+   * device says next on the still open port (a console that prints its reason late).
+   */
+  explain(error: SerialFlashError, session: DeviceSession): SerialFlashError | Promise<SerialFlashError>;
   /** Leaves the port harmless before it is closed (e.g. back to 9600 baud). */
   release(session: DeviceSession): Promise<void>;
   /**

@@ -3,7 +3,7 @@
  * line and back, and afterwards U-Boot's own `crc32 ADDR SIZE` of what landed in memory.
  * What U-Boot prints and when is documented in docs/protocol.md §7 (checked against a real U-Boot).
  */
-import { InputError, TransferError } from '../errors.js';
+import { InputError, type SerialFlashError, TransferError } from '../errors.js';
 import { crc32OfSource } from '../image/crc32.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
@@ -27,6 +27,11 @@ const PROMPT_KEYS = 3;
 const LOAD_ABORTED = /## Binary \((?:ymodem|xmodem)\) download aborted\r?\n/;
 /** After a failed transfer, how long U-Boot may take to take in our CANs and say it stopped. */
 const ABORT_TIMEOUT_MS = 3_000;
+/**
+ * When U-Boot breaks a load off itself it sends CAN ×4, then reads the line until it has been
+ * quiet for 2 s (xyzModem_stream_terminate), and only then prints why: allow that and more.
+ */
+const CANCEL_REASON_TIMEOUT_MS = 5_000;
 const ENTER = '\r';
 const ESCAPE = '\x1b';
 /**
@@ -136,6 +141,12 @@ export const ubootProfile: DeviceProfile = {
     return { command, crc32: actual };
   },
 
+  async explain(error: SerialFlashError, session: DeviceSession): Promise<SerialFlashError> {
+    const state = loads.get(session);
+    if (error.code === 'RECEIVER_CANCELLED' && state?.loading) return quoteCancelReason(session, state, error);
+    return ubootConsole.explain(error, session);
+  },
+
   async release(session: DeviceSession): Promise<void> {
     const state = loads.get(session);
     loads.delete(session);
@@ -235,6 +246,27 @@ async function switchBack(session: ConsoleSession & Pick<DeviceSession, 'connect
     await session.write(ESCAPE);
     if ((await waitForText(session, UBOOT_PROMPT, 1_000).catch(() => ({ match: undefined }))).match) return;
   }
+}
+
+/**
+ * U-Boot broke the load off: its reason comes seconds after its CANs, as the line before
+ * "## Binary (ymodem) download aborted" (what the sender caught right after the CANs may be
+ * anything else the board printed). The sender may have read it already, or it is still to come.
+ */
+async function quoteCancelReason(session: DeviceSession, state: LoadState, error: SerialFlashError): Promise<SerialFlashError> {
+  const alreadyRead = error.context.deviceText?.match(LOAD_ABORTED);
+  const match = alreadyRead ?? (await waitForText(session, LOAD_ABORTED, CANCEL_REASON_TIMEOUT_MS).catch(() => ({ match: undefined }))).match;
+  if (!match) return error;
+  state.loading = false;
+  const reason = lastLineBefore(match.input ?? '', match.index ?? 0);
+  if (!reason) return error;
+  const { bytesAcknowledged = 0, totalBytes = 0 } = error.context;
+  return new TransferError(
+    'RECEIVER_CANCELLED',
+    `U-Boot broke off the load after ${bytesAcknowledged} of ${totalBytes} bytes and said: "${reason}"; load it again.`,
+    error.context,
+    { cause: error },
+  );
 }
 
 /** The last line with text before `index` (U-Boot's reason, printed just before "download aborted"). */

@@ -208,7 +208,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       // Failures before the sender started (entering the receiver) still say how much was at stake.
       failure.context.totalBytes ??= image.size;
       failure.context.bytesAcknowledged ??= 0;
-      throw profile.explain(failure);
+      throw await profile.explain(failure, session);
     }
   });
   // --wait also waits out a port that is in use (another client on a bridge, another program).
