@@ -20,7 +20,7 @@ export const PROMPT_GLANCE_MS = 300;
  * prints `<INTERRUPT>` and runs nothing; during the autoboot countdown it is the key that stops
  * it. Checked against U-Boot 2023.01 (docs/protocol.md §7).
  */
-const WAKE_KEY = '\x03';
+export const WAKE_KEY = '\x03';
 /**
  * How long a console may take to answer Ctrl-C with its prompt. A board still starting up can
  * take seconds (a busy Particle device took 6 s for its first answer): as FIRST_ANSWER_TIMEOUT_MS.

@@ -8,7 +8,7 @@ import { crc32OfSource } from '../image/crc32.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SendResult } from '../protocol/file-sender.js';
-import { PROMPT_GLANCE_MS, PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_BANNER, UBOOT_PROMPT, awaitPrompt, ubootConsole } from './console-target.js';
+import { PROMPT_GLANCE_MS, PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_BANNER, UBOOT_PROMPT, WAKE_KEY, awaitPrompt, ubootConsole } from './console-target.js';
 import { type ConsoleSession, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest, Verification } from './profile.js';
 
@@ -163,8 +163,8 @@ export const ubootProfile: DeviceProfile = {
  * No summary after the last ACK: the board may have restarted (its RAM survives a reset, U-Boot's
  * record of the load does not) and be counting down to its boot command. A key stops the
  * countdown (U-Boot eats that key, so a command typed into it loses its first letter) and keeps
- * the board where the load left it, at its prompt, before its boot command can overwrite RAM;
- * at a prompt, Enter does nothing. Then only crc32 of the memory can tell whether it holds the
+ * the board where the load left it, at its prompt, before its boot command can overwrite RAM.
+ * The key is Ctrl-C, which at a prompt runs nothing (Enter would run the last command again). Then only crc32 of the memory can tell whether it holds the
  * file: without it (--no-verify) a restarted board's load is not counted as done.
  */
 async function promptAfterSilence(session: DeviceSession, state: LoadState | undefined, seen: string): Promise<string | undefined> {
@@ -173,8 +173,8 @@ async function promptAfterSilence(session: DeviceSession, state: LoadState | und
   text += prompted.text;
   const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
   for (let key = 0; key < PROMPT_KEYS && !prompted.match; key++) {
-    session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Enter to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Enter for its prompt');
-    await session.write(ENTER);
+    session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Ctrl-C to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Ctrl-C for its prompt');
+    await session.write(WAKE_KEY);
     const answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
     text += answer.text;
     // A countdown that began after our key (it came while the board was restarting) needs another.

@@ -135,8 +135,9 @@ export function parseHostFraming(bytes: Buffer, checksumBytes: 1 | 2 = 2): HostF
       }
       at += length;
     } else {
-      // After the transfer a console target may type a command line (U-Boot: crc32 ADDR SIZE).
-      if (!/^[\x20-\x7e\r\x1b]+$/.test(bytes.subarray(at).toString('latin1'))) {
+      // After the transfer a console target may type a command line (U-Boot: crc32 ADDR SIZE),
+      // after Ctrl-C for a fresh prompt (it stops a restarted board's autoboot countdown).
+      if (!/^[\x20-\x7e\r\x1b\x03]+$/.test(bytes.subarray(at).toString('latin1'))) {
         result.problem = `byte 0x${byte.toString(16).padStart(2, '0')} between blocks at offset ${at}`;
       }
       return result;
