@@ -3,7 +3,7 @@
  * download menu, a boot ROM's XMODEM loader, anything that speaks standard YMODEM or XMODEM.
  * Nothing to enter, nothing to interpret.
  */
-import { type SerialFlashError, TransferError } from '../errors.js';
+import { type SerialFlashError, type TransferCode, TransferError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SenderOptions } from '../protocol/file-sender.js';
@@ -21,6 +21,9 @@ export const CLOSING_TEXT_MAX_MS = 1_000;
  * covers its write-then-tcflush being descheduled on a busy machine (seen in the pty tests).
  */
 export const PTY_REQUEST_SETTLE_MS = 50;
+
+/** How a receiver that asked for a file refuses YMODEM's header: an XMODEM receiver, most likely. */
+const HEADER_REFUSALS = new Set<string>(['RECEIVER_CANCELLED', 'TOO_MANY_RETRIES'] satisfies TransferCode[]);
 
 export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
@@ -57,6 +60,11 @@ export const ymodemProfile: DeviceProfile = {
   },
 
   explain(error: SerialFlashError): SerialFlashError {
+    if (error.context.phase === 'header' && HEADER_REFUSALS.has(error.code)) {
+      const what = error.message.replace(/\.$/, '');
+      const message = `At the file's header block, ${what[0]!.toLowerCase()}${what.slice(1)}; an XMODEM receiver (a boot ROM, lrzsz rx, U-Boot's loadx) takes no header, so if it is one, add --protocol xmodem.`;
+      return new TransferError(error.code as TransferCode, message, error.context, { cause: error });
+    }
     // A console at its prompt never asks for a file: say which one it looks like.
     const known = error.code === 'NO_RECEIVER' ? recognizeConsole(error.context.deviceText ?? '') : undefined;
     if (!known) return error;

@@ -13,6 +13,7 @@ import type { UBootDevice } from '../../src/emulator/uboot-device.js';
 import { ACK, SOH, STX } from '../../src/protocol/control-bytes.js';
 import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { testData } from '../helpers/virtual-link.js';
+import { runMain } from '../helpers/in-process-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'serial-flash-dialect-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -65,6 +66,35 @@ test('a boot ROM that asks with NAK many times before the transfer: XMODEM after
     assert.equal(received.length, 1024, 'eight 128-byte blocks');
     assert.deepEqual(received.subarray(0, data.length), data);
     assert.ok(received.subarray(data.length).every((byte) => byte === 0x1a), 'padded with SUB');
+  } finally {
+    port.close();
+  }
+});
+
+test('a boot ROM sent YMODEM refuses the header block: the failure says to add --protocol xmodem, and nothing was stored', async () => {
+  const port = startVirtualPort('bootrom', { timeScale: 0.1 });
+  const file = join(work, 'rom-ymodem.bin');
+  writeFileSync(file, testData(1000, 12));
+  try {
+    await assert.rejects(flash({ file, port: port.path, target: 'ymodem', binding: port.binding }), (error: Error & { code?: string }) => {
+      assert.match(error.message, /^At the file's header block, the receiver .*; an XMODEM receiver .* add --protocol xmodem\.$/);
+      assert.equal(error.code, 'RECEIVER_CANCELLED');
+      return true;
+    });
+    assert.equal((port.device as YmodemDevice).files.length, 0);
+  } finally {
+    port.close();
+  }
+});
+
+test('the success line names the protocol when it is not YMODEM: "(ymodem, XMODEM)", not "(ymodem)" alone', async () => {
+  const port = startVirtualPort('bootrom', { timeScale: 0.1 });
+  const file = join(work, 'rom-xmodem.bin');
+  writeFileSync(file, testData(1000, 14));
+  try {
+    const run = await runMain([port.path, file, '-t', 'ymodem', '--protocol', 'xmodem'], port.binding);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /✔ Flashed 1000 bytes to \S+ \(ymodem, XMODEM\)\./);
   } finally {
     port.close();
   }

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
-import { PROTOCOLS } from '../../protocol/protocols.js';
+import { DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolName } from '../../protocol/protocols.js';
 import { type Style, paint } from '../color.js';
 import { countBytes, formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
 
@@ -26,6 +26,8 @@ export class HumanRenderer {
   private startedAt = 0;
   private readonly lastPlainLine = { at: 0 };
   private retries = 0;
+  /** The protocol the plan chose: named in the success line when it is not YMODEM. */
+  private protocol: ProtocolName = DEFAULT_PROTOCOL;
 
   constructor(private readonly options: HumanRendererOptions) {}
 
@@ -35,6 +37,7 @@ export class HumanRenderer {
   }
 
   onEvent = (event: FlashEvent): void => {
+    if (event.type === 'plan') this.protocol = event.plan.protocol;
     if (this.options.quiet) return;
     switch (event.type) {
       case 'plan':
@@ -70,7 +73,8 @@ export class HumanRenderer {
     this.stopBar();
     const at = result.address !== undefined ? ` at ${formatAddress(result.address)}` : '';
     const retries = result.retries ? `, ${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}` : '';
-    this.line(`${this.paint('green', '✔')} Flashed ${countBytes(result.bytes)} to ${result.port}${at} (${result.target}).`);
+    const protocol = this.protocol === DEFAULT_PROTOCOL ? '' : `, ${PROTOCOLS[this.protocol].label}`;
+    this.line(`${this.paint('green', '✔')} Flashed ${countBytes(result.bytes)} to ${result.port}${at} (${result.target}${protocol}).`);
     // Two figures, named: the line's speed (what the bar showed) and the whole run, which
     // includes entering the receiver and waiting for the device's verdict.
     this.line(`  ${describeTiming(result)}${retries}.`);
