@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startVirtualPort } from '../../src/emulator/index.js';
+import { createVirtualDevice, startVirtualPort } from '../../src/emulator/index.js';
+import { TcpHost } from '../../src/emulator/tcp-host.js';
 import { runMain } from '../helpers/in-process-cli.js';
 
 test('info enters listening mode and reads the whole id and version (1.5.2, not 1), leaving 9600 baud', async () => {
@@ -20,5 +21,20 @@ test('info enters listening mode and reads the whole id and version (1.5.2, not 
     assert.equal(port.device.mode, 'application', "and the device leaves listening mode ('x')");
   } finally {
     port.close();
+  }
+});
+
+test('info at a U-Boot console behind a raw TCP bridge: its echo of "i" is no answer, and no MODE/SETUP advice', async () => {
+  // A raw bridge carries no line rate, so U-Boot hears the "i" (over USB, 28800 baud garbles it).
+  const { device, wire } = createVirtualDevice('uboot');
+  const host = await TcpHost.listen(wire, { device });
+  try {
+    const run = await runMain(['info', host.url]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /echoed the "i" typed to it instead of giving its id: it is a console, not a Spark or Particle device/);
+    assert.doesNotMatch(run.stderr, /MODE\/SETUP/);
+  } finally {
+    device.dispose();
+    await host.close();
   }
 });

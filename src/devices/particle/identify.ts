@@ -1,5 +1,6 @@
 /** `serial-flash info`: listening mode, then `i`, `v` and `s` (docs/protocol.md §2). */
-import { waitForText } from '../console.js';
+import { TransferError } from '../../errors.js';
+import { recognizeConsole, waitForText } from '../console.js';
 import type { DeviceIdentity, DeviceSession } from '../profile.js';
 import { askModules, describeDevice } from './device-modules.js';
 import { APPLICATION_DRAIN_MAX_MS, APPLICATION_QUIET_MS, noAnswerError, switchToListeningRate } from './listening-mode.js';
@@ -18,7 +19,17 @@ export async function identifyParticleDevice(session: DeviceSession): Promise<De
   await drainUntilQuiet(session, APPLICATION_QUIET_MS, APPLICATION_DRAIN_MAX_MS);
   await session.write('i');
   const id = await waitForText(session, DEVICE_ID, IDENTIFY_TIMEOUT_MS);
-  if (!id.match) throw noAnswerError('device', signalled ? undefined : session.connection.description);
+  if (!id.match) {
+    // A console echoes the letter (U-Boot, a shell): listening mode never does, so no MODE advice.
+    const known = recognizeConsole(id.text);
+    if (known || /^i\s*$/.test(id.text)) {
+      const message = known
+        ? `The device answered "i" as ${known.name}'s console does, not as a Spark or Particle device in listening mode (all serial-flash info can ask); to load it, flash with -t ${known.target}.`
+        : 'The device echoed the "i" typed to it instead of giving its id: it is a console, not a Spark or Particle device in listening mode (all serial-flash info can ask).';
+      throw new TransferError('NO_ANSWER', message, { phase: 'enter', deviceText: id.text });
+    }
+    throw noAnswerError('device', signalled ? undefined : session.connection.description);
+  }
   await session.write('v');
   const version = await waitForText(session, SYSTEM_VERSION, VERSION_TIMEOUT_MS);
   const listed = await askModules(session);
