@@ -73,6 +73,7 @@ export const ERROR_CATALOGUE = {
     TCP_UNREACHABLE: 'The TCP bridge cannot be reached (unknown host, no route).',
     TCP_TIMEOUT: 'The TCP bridge did not answer in time.',
     NOT_RFC2217: 'The rfc2217:// server did not agree to the telnet COM-PORT-OPTION.',
+    TCP_IS_TELNET: 'The tcp:// bridge speaks Telnet (an RFC 2217 port): it must be named rfc2217://.',
     BAUD_RATE_NOT_CONFIRMED: 'The RFC 2217 server did not confirm the baud rate.',
     LISTEN_BAD_HOST: '`emulate --listen` names a host that is not on this machine.',
     LISTEN_DENIED: '`emulate --listen` may not use that port.',

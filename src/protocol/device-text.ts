@@ -37,7 +37,7 @@ export class DeviceTextCollector {
 
   private handOn(partial: boolean): void {
     if (this.line.length === 0) return;
-    const text = Buffer.from(this.line).toString('utf8').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+    const text = readable(Buffer.from(this.line));
     this.line = [];
     if (!text.trim() || (partial && REQUESTS_ONLY.test(text))) return;
     this.recentText = (this.recentText + text + '\n').slice(-RECENT_TEXT_LIMIT);
@@ -53,4 +53,17 @@ export class DeviceTextCollector {
   get recent(): string {
     return this.recentText;
   }
+}
+
+/**
+ * A line as text fit for a terminal and a message: control characters (C0, DEL and C1, which
+ * terminals act on) dropped; a line that is mostly bytes that are not text (a Telnet server's
+ * negotiation, a wrong baud rate) is summed up instead of shown as replacement characters.
+ */
+function readable(bytes: Buffer): string {
+  const decoded = bytes.toString('utf8').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  const unreadable = decoded.match(/\uFFFD/g)?.length ?? 0;
+  const text = decoded.replace(/\uFFFD/g, '');
+  if (unreadable === 0) return text;
+  return unreadable > text.trim().length ? `(${bytes.length} bytes that are not text)` : text;
 }

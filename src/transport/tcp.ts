@@ -22,6 +22,9 @@ const HEARD_BYTES = 256;
 /** ser2net: "Port already in use"; other bridges: busy, in use, another client/connection. */
 const TURNED_AWAY_TEXT = /\b(in use|busy|another (client|connection|user)|already connected|not available)\b/i;
 
+/** IAC WILL/WONT/DO/DONT or IAC SB: a Telnet server negotiating, where raw bytes were expected. */
+const TELNET_NEGOTIATION = /^\xff[\xfa-\xfe]/;
+
 /** `socket://` is esptool's name for the same raw TCP bridge. */
 const TCP_URL_PATTERN = /^(tcp|socket):\/\//i;
 
@@ -118,7 +121,11 @@ export class TcpConnection implements Connection {
       this.#error ??= error;
     });
     socket.on('data', (data: Buffer) => {
+      const first = this.#heard.length === 0;
       if (this.#heard.length < HEARD_BYTES) this.#heard = Buffer.concat([this.#heard, data]).subarray(0, HEARD_BYTES);
+      // Through a Telnet port every 0xFF we send is taken for a command (each block's complement
+      // byte of 0x00 is one): stop at once rather than fail block by block.
+      if (first && this.speaksTelnet) socket.destroy();
     });
     socket.once('end', () => (this.#peerEnded = true));
     this.closed = new Promise((resolve) => {
@@ -136,8 +143,20 @@ export class TcpConnection implements Connection {
     return undefined;
   }
 
+  /** Whether the bridge opened with Telnet negotiation (ser2net's telnet and RFC 2217 ports do). */
+  protected get speaksTelnet(): boolean {
+    return this.kind === 'tcp' && TELNET_NEGOTIATION.test(this.#heard.toString('latin1'));
+  }
+
   get turnedAway(): PortError | undefined {
     if (this.#closeRequested || !(this.#peerEnded || this.socket.destroyed)) return undefined;
+    if (this.speaksTelnet) {
+      return new PortError(
+        'TCP_IS_TELNET',
+        `${this.path} answered with Telnet negotiation, so it is an RFC 2217 (Telnet) port, not a raw one; name it ${this.path.replace(TCP_URL_PATTERN, 'rfc2217://')}.`,
+        { phase: 'open', path: this.path },
+      );
+    }
     const text = this.#heard.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
     if (text !== '' && !TURNED_AWAY_TEXT.test(text)) return undefined;
     const said = text === '' ? 'closed the connection before the device said anything' : `said "${text}" and closed the connection`;

@@ -6,6 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { CancelledError, DisconnectedError, InputError, PortError } from '../../src/errors.js';
 import { openTcp, parseTcpUrl } from '../../src/transport/tcp.js';
 import { ALL_BYTE_VALUES, patternBytes, readBytes } from './stream-helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
+import { runMain } from '../helpers/in-process-cli.js';
+import { PERL, serveDevice, SER2NET, startSer2net } from '../helpers/served-device.js';
+import { skipUnless } from '../helpers/system-tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A loopback server handing each accepted socket to the test. */
 async function startServer(): Promise<{ server: Server; url: string; nextSocket(): Promise<Socket> }> {
@@ -205,4 +212,25 @@ describe('openTcp errors', () => {
     assert.deepEqual(parseTcpUrl('tcp://[::1]:4000'), { host: '::1', port: 4000 });
     assert.deepEqual(parseTcpUrl('socket://10.0.0.2:65535'), { host: '10.0.0.2', port: 65535 });
   });
+});
+
+it('tcp:// at a real ser2net RFC 2217 port: named as a Telnet port at once, with the rfc2217:// name to use, and the device untouched', { skip: skipUnless(PERL, SER2NET) }, async () => {
+  const served = await serveDevice('ymodem');
+  const ser2net = await startSer2net(served.pty).catch(async (error) => {
+    await served.close();
+    throw error;
+  });
+  const dir = tempDir('telnet');
+  try {
+    const file = join(dir, 'app.bin');
+    writeFileSync(file, Buffer.alloc(3000, 0x5a));
+    const raw = ser2net.url.replace('rfc2217://', 'tcp://');
+    const run = await runMain([raw, file, '-t', 'ymodem']);
+    assert.equal(run.code, 3, run.stderr);
+    assert.equal(run.stderr, `serial-flash: ${raw} answered with Telnet negotiation, so it is an RFC 2217 (Telnet) port, not a raw one; name it ${ser2net.url}.\n`);
+    assert.equal((served.device as YmodemDevice).files.length, 0);
+  } finally {
+    await ser2net.close();
+    await served.close();
+  }
 });
