@@ -113,7 +113,9 @@ export class UBootConsole {
   async command(line: string, timeoutMs = WAIT_MS): Promise<string> {
     await this.write(`${line}\r`);
     await this.expect(`${line}\r\n`, timeoutMs);
-    return (await this.expect(/=> $/m, timeoutMs)).before;
+    // The prompt starts a line and nothing follows it: crc32's own "==> " must not end the wait
+    // when its answer arrives in two pieces.
+    return (await this.expect(/(?<=^|\n)=> $/, timeoutMs)).before;
   }
 
   async close(): Promise<void> {
