@@ -164,24 +164,25 @@ export const ubootProfile: DeviceProfile = {
  * record of the load does not) and be counting down to its boot command. A key stops the
  * countdown (U-Boot eats that key, so a command typed into it loses its first letter) and keeps
  * the board where the load left it, at its prompt, before its boot command can overwrite RAM.
- * The key is Ctrl-C, which at a prompt runs nothing (Enter would run the last command again). Then only crc32 of the memory can tell whether it holds the
- * file: without it (--no-verify) a restarted board's load is not counted as done.
+ * The key is Ctrl-C, which at a prompt runs nothing (Enter would run the last command again).
+ * Then only crc32 of the memory can tell whether it holds the file: without it (--no-verify) a
+ * restarted board's load is not counted as done.
  */
 async function promptAfterSilence(session: DeviceSession, state: LoadState | undefined, seen: string): Promise<string | undefined> {
-  let text = seen;
-  let prompted = await waitForText(session, UBOOT_PROMPT, PROMPT_GLANCE_MS);
-  text += prompted.text;
+  const glance = await waitForText(session, UBOOT_PROMPT, PROMPT_GLANCE_MS);
+  let text = seen + glance.text;
+  let atPrompt = Boolean(glance.match);
   const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
-  for (let key = 0; key < PROMPT_KEYS && !prompted.match; key++) {
+  for (let key = 0; key < PROMPT_KEYS && !atPrompt; key++) {
     session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Ctrl-C to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Ctrl-C for its prompt');
     await session.write(WAKE_KEY);
     const answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
     text += answer.text;
-    // A countdown that began after our key (it came while the board was restarting) needs another.
-    prompted = answer.match && !AUTOBOOT_COUNTDOWN.test(answer.match[0]) ? answer : { match: undefined, text: '' };
     if (!answer.match) break;
+    // A countdown that began after our key (it came while the board was restarting) needs another.
+    atPrompt = !AUTOBOOT_COUNTDOWN.test(answer.match[0]);
   }
-  if (!prompted.match) {
+  if (!atPrompt) {
     throw new TransferError(
       'NO_PROMPT',
       `U-Boot said nothing after the transfer and showed no prompt within ${PROMPT_TIMEOUT_MS / 1000} s, so the load could not be checked; stop the board at its prompt and load it again.`,
