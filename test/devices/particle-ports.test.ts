@@ -4,13 +4,15 @@
  * in front of it (which passes SET-BAUDRATE on to the pty), with the real serial stack.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ParticleDevice } from '../../src/emulator/particle-device.js';
 import { fixture } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
 import { PERL, serveDevice, SER2NET, startSer2net, type ServedDevice } from '../helpers/served-device.js';
 import { skipUnless } from '../helpers/system-tools.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TIME_SCALE = 0.05;
 
@@ -73,12 +75,12 @@ test('--verify: after the restart the device is asked again and confirms the use
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; verified?: { installed: string; seconds: number } };
     assert.equal(result.ok, true);
-    assert.equal(result.verified?.installed, 'user part version 6 installed and valid');
+    assert.equal(result.verified?.installed, 'user part version 6 installed and valid, the same build by its SHA-256');
     assert.ok(result.verified!.seconds > 0);
     assert.ok(served.device.summary().resets >= 1, 'the device restarted in between');
     const human = await runMain([served.pty, fixture('photon-user-part.bin'), '--target', 'particle', '--verify']);
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /✔ Verified after the restart: user part version 6 installed and valid \(\d+\.\d+ s more\)\./);
+    assert.match(human.stdout, /✔ Verified after the restart: user part version 6 installed and valid, the same build by its SHA-256 \(\d+\.\d+ s more\)\./);
   } finally {
     await served.close();
   }
@@ -90,6 +92,27 @@ test('--verify catches an update the device acknowledged but did not install (De
     const run = await runMain([served.pty, fixture('photon-user-part-bad-crc.bin'), '--target', 'particle', '--force', '--verify']);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /The device restarted and lists no user part; it did not install the image/);
+  } finally {
+    await served.close();
+  }
+});
+
+test('bug: --verify said "installed and valid" when the device kept an earlier build of the same version; the suffix SHA-256 tells them apart', { skip: skipUnless(PERL) }, async () => {
+  const served = await serveDevice('photon', { timeScale: TIME_SCALE, firmwareVersion: '0.5' });
+  try {
+    const first = await runMain([served.pty, fixture('photon-user-part.bin'), '--target', 'particle', '--verify']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /✔ Verified after the restart: user part version 6 installed and valid, the same build by its SHA-256/);
+    // Another build of version 6 (its suffix SHA-256 differs) whose CRC is wrong: Device OS 0.5
+    // ACKs it all and discards it, keeping the first build, which is valid and version 6 too.
+    const rebuild = Buffer.from(readFileSync(fixture('photon-user-part.bin')));
+    rebuild[rebuild.length - 20] ^= 0xff;
+    const file = join(tempDir('verify-sha'), 'photon-user-part-rebuilt.bin');
+    writeFileSync(file, rebuild);
+    const second = await runMain([served.pty, file, '--target', 'particle', '--force', '--verify']);
+    assert.equal(second.code, 1, second.stdout + second.stderr);
+    assert.match(second.stderr, /The device restarted and has user part version 6 whose SHA-256 \(\w{12}…\) is not the one in photon-user-part-rebuilt\.bin's suffix \(\w{12}…\), so it keeps another build of that version; it did not install the image/);
+    assert.doesNotMatch(second.stdout, /Verified/);
   } finally {
     await served.close();
   }

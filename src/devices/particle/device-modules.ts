@@ -159,7 +159,7 @@ export async function checkImageWithDevice(
  * `--verify` on the restarted device: back to listening mode, `s`, and the module the image
  * holds must be listed in its slot with the image's version and pass the device's own checks.
  */
-export async function verifyModuleInstalled(session: DeviceSession, image: ModuleInfo, imageName: string): Promise<string> {
+export async function verifyModuleInstalled(session: DeviceSession, image: ModuleInfo, imageName: string, imageSha256?: string): Promise<string> {
   if (!(await switchToListeningRate(session, 'listening mode'))) {
     throw new TransferError('NO_ANSWER', `${session.connection.path} cannot pass the 28800-baud signal on, so the restarted device cannot be asked.`, { phase: 'verify' });
   }
@@ -175,7 +175,9 @@ export async function verifyModuleInstalled(session: DeviceSession, image: Modul
       ? `has ${what} version ${installed.version}, not the version ${image.version} of ${imageName}`
       : !installed.valid
         ? `has ${what} version ${installed.version} but its own checks fail it (CRC, dependencies or platform)`
-        : undefined;
+        : imageSha256 !== undefined && installed.sha256 !== undefined && installed.sha256 !== imageSha256
+          ? `has ${what} version ${installed.version} whose SHA-256 (${installed.sha256.slice(0, 12)}…) is not the one in ${imageName}'s suffix (${imageSha256.slice(0, 12)}…), so it keeps another build of that version`
+          : undefined;
   if (problem) {
     throw new TransferError(
       'VERIFY_FAILED',
@@ -183,5 +185,6 @@ export async function verifyModuleInstalled(session: DeviceSession, image: Modul
       { phase: 'verify' },
     );
   }
-  return `${what} version ${installed!.version} installed and valid`;
+  const sameBuild = imageSha256 !== undefined && installed!.sha256 === imageSha256 ? ', the same build by its SHA-256' : '';
+  return `${what} version ${installed!.version} installed and valid${sameBuild}`;
 }

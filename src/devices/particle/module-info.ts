@@ -19,6 +19,18 @@ export const MODULE_INFO_OFFSET_AFTER_VECTORS = 0x184;
 /** How much of the image start parseModuleInfo needs to see. */
 export const MODULE_INFO_HEAD_BYTES = MODULE_INFO_OFFSET_AFTER_VECTORS + MODULE_INFO_BYTES;
 export const CRC_TRAILER_BYTES = 4;
+/**
+ * A user part ends with its suffix, then the CRC: the suffix's last fields are a 32-byte
+ * SHA-256 and the suffix's 2-byte size, so the SHA sits this far before the module's end
+ * address. Device OS prints exactly these bytes as the module's `u` (docs/protocol.md §2).
+ */
+const SUFFIX_SHA_FROM_END = 2 + 32;
+const SUFFIX_SHA_BYTES = 32;
+
+/** Where, in a module `moduleBytes` long (CRC included), its suffix's SHA-256 lies. */
+export function suffixShaRange(moduleBytes: number): { offset: number; length: number } {
+  return { offset: moduleBytes - CRC_TRAILER_BYTES - SUFFIX_SHA_FROM_END, length: SUFFIX_SHA_BYTES };
+}
 /** Larger than any module slot on these devices (1 MB of flash); bigger means garbage. */
 export const MAX_MODULE_BYTES = 0x100000;
 export { CRC_CHUNK_BYTES, crc32OfSource } from '../../image/crc32.js';
