@@ -515,10 +515,11 @@ export class BlockExchange {
   /** How far the transfer got when the port went away, and what that leaves on the receiver. */
   private disconnected(failure: DisconnectedError): DisconnectedError {
     const progress = `The device disconnected after ${this.acknowledged} of ${this.totalBytes} bytes`;
-    const message =
-      this.phase === 'end'
-        ? `${progress}, before confirming the transfer; check whether it kept the file, or reconnect it and send again.`
-        : `${progress} (it reset, or the cable was pulled); the receiver does not have the whole file, so reconnect it and send again.`;
+    // Every data block acknowledged: only the end was unconfirmed, so the file may be whole.
+    const allAcknowledged = this.acknowledged === this.totalBytes && (this.phase === 'eot' || this.phase === 'end');
+    const message = allAcknowledged
+      ? `${progress}, before confirming the end of the file; it may have kept the whole file, so check it, or reconnect it and send again.`
+      : `${progress} (it reset, or the cable was pulled); the receiver does not have the whole file, so reconnect it and send again.`;
     return new DisconnectedError(message, failure.context, { cause: failure });
   }
 

@@ -52,13 +52,17 @@ export async function ptyPair(): Promise<PtyPair> {
 export async function ptyToCommand(
   command: string,
   cwd: string,
-  { startWhenOpened = false }: { startWhenOpened?: boolean } = {},
+  { startWhenOpened = false, lingerSeconds }: { startWhenOpened?: boolean; lingerSeconds?: number } = {},
 ): Promise<{ path: string; exited: Promise<number | null>; close(): Promise<void> }> {
   const dir = tempDir('pty');
   const path = join(dir, 'tty');
   // startWhenOpened: the command starts once the pty is opened, so what it says first is not
   // discarded by the opener's input flush (rx asks again only every 14 s).
-  const child = spawn('socat', [`pty,raw,echo=0,${startWhenOpened ? 'wait-slave,' : ''}link=${path}`, `EXEC:${command}`], { cwd, stdio: 'ignore' });
+  // lingerSeconds: the line stays up that long after the command exits, as a device's does.
+  // rx exits the moment it has written its ACK of EOT, and socat can close the pty before it
+  // relayed that last byte (seen once under a loaded suite): a race of this harness, not of rx.
+  const program = lingerSeconds === undefined ? `EXEC:${command}` : `SYSTEM:${command}; status=$?; sleep ${lingerSeconds}; exit $status`;
+  const child = spawn('socat', [`pty,raw,echo=0,${startWhenOpened ? 'wait-slave,' : ''}link=${path}`, program], { cwd, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
   if (!existsSync(path)) throw new Error('socat did not create the pty');

@@ -31,7 +31,7 @@ for (const { protocol, crc, size, blockSize } of CASES) {
       const file = join(work, 'payload.bin');
       const data = testData(size, size);
       writeFileSync(file, data);
-      const rx = await ptyToCommand(`rx ${crc ? '-c ' : ''}-q received.bin`, inbox, { startWhenOpened: true });
+      const rx = await ptyToCommand(`rx ${crc ? '-c ' : ''}-q received.bin`, inbox, { startWhenOpened: true, lingerSeconds: 1 });
       try {
         const run = await runCli([rx.path, file, '-t', 'ymodem', '--protocol', protocol, '--verbose'], { timeoutMs: 80_000 });
         assert.equal(run.code, 0, `serial-flash failed: ${run.stderr}`);

@@ -73,6 +73,26 @@ test('a USB-serial adapter pulled mid-transfer: exit 1 at once, "disconnected af
   }
 });
 
+test('an adapter pulled once every block was acknowledged (at the EOT): the receiver may have the whole file, and the message says so', async () => {
+  const image = images.get('data', 3000);
+  const port = startVirtualPort('ymodem', { timeScale: TIME_SCALE });
+  const onHostData = port.device.onHostData.bind(port.device);
+  port.device.onHostData = (data) => {
+    if (data.length === 1 && data[0] === 0x04) return port.binding.remove(port.path);
+    onHostData(data);
+  };
+  try {
+    const run = await runMain([port.path, image.path, '--target', 'ymodem'], port.binding);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(
+      errorLine(run.stderr),
+      'The device disconnected after 3000 of 3000 bytes, before confirming the end of the file; it may have kept the whole file, so check it, or reconnect it and send again.',
+    );
+  } finally {
+    port.close();
+  }
+});
+
 test('a receiver that stops answering mid-transfer is given up on after --retries × --timeout, told to abort, the port closed', async () => {
   const image = images.get('data', 30_000);
   // A board behind a USB-UART adapter hangs: the adapter's port stays, nothing answers any more.
