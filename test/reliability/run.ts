@@ -23,6 +23,8 @@ export const DEFAULT_TIME_SCALE = 0.05;
 /** After flash() returns, the device may still install or reset; this long (real ms, scaled) covers it. */
 const SETTLE_MS = 2_000;
 const SETTLE_POLL_MS = 10;
+/** An announced install that has not ended after this long (real ms) has hung. */
+const INSTALL_HANG_MS = 30_000;
 
 export interface RunRecord {
   scenario: Scenario;
@@ -124,12 +126,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   };
 }
 
-/** Waits until the device has finished what it was doing (installing takes an erase), at most `maxMs`. */
-async function settle(port: VirtualPortHandle, maxMs: number, installing: () => boolean): Promise<void> {
-  const deadline = performance.now() + maxMs;
-  const busy = () => port.device.mode === 'updating' || port.device.receiving || installing();
+/**
+ * Waits until the device has finished what it was doing, at most `maxMs` for a receiver that
+ * may still run. An install the device has announced is waited for to its end (bounded only
+ * against a hang): how long it takes on a loaded machine must not decide what the device holds.
+ */
+export async function settle(port: Pick<VirtualPortHandle, 'device'>, maxMs: number, installing: () => boolean): Promise<void> {
+  const started = performance.now();
+  const busy = () => port.device.mode === 'updating' || port.device.receiving;
+  const waiting = () => (busy() && performance.now() - started < maxMs) || (installing() && performance.now() - started < INSTALL_HANG_MS);
   do await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
-  while (busy() && performance.now() < deadline);
+  while (waiting());
 }
 
 /** Reads the image back from where the device keeps it. */
