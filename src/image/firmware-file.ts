@@ -1,14 +1,19 @@
 /**
- * Firmware images on disk, read block by block so memory never grows with image size (each
- * read checks that the file is still the version that was opened and checked, so a build
- * writing it again mid-transfer fails the transfer instead of sending a mix of two versions),
- * and the ByteSource abstraction that lets the same checks run on files and on images
- * held in memory (the virtual device validates what it received with the same code).
+ * Firmware images on disk, read whole into memory once, at open, and checked while they are
+ * sent: the checks, the blocks and any verification all see one version of the file, and a
+ * build writing it again mid-transfer fails the transfer (the receiver told to discard it)
+ * instead of a success for a version the file no longer holds. Also the ByteSource
+ * abstraction that lets the same checks run on files and on images held in memory (the
+ * virtual device validates what it received with the same code).
+ *
+ * Read once rather than block by block: a read per block goes through libuv's threadpool,
+ * which a loaded machine can hold up for a receiver's whole byte timeout, and it could not
+ * promise the checks and the blocks saw the same bytes.
  */
 
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Stats } from 'node:fs';
 import { InputError, TransferError } from '../errors.js';
 
 /** Reads `length` bytes at `offset`; the result is shorter only when the image ends first. */
@@ -50,10 +55,19 @@ export interface FirmwareFile {
   /** Modification time in whole seconds since the epoch (the YMODEM header carries it). */
   mtimeSeconds: number;
   mode: number;
-  /** Short read only at end of file. */
+  /** Short read only at end of file. Always the version read at open, whatever the file holds now (a view of it: do not modify). */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Throws FILE_CHANGED when the file on disk is no longer the version that was read. */
+  confirmUnchanged(): void;
   close(): Promise<void>;
 }
+
+/**
+ * The largest image read into memory: 64 MiB takes 97 minutes at 115200 baud and 12 at
+ * 921600, far beyond any device the profiles know (a few MB of flash, U-Boot's RAM loads of a
+ * kernel); a larger file is not one to send over a serial line, and memory stays bounded.
+ */
+export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
 export function bufferSource(buf: Buffer): ByteSource {
   return async (offset, length) => {
@@ -62,7 +76,7 @@ export function bufferSource(buf: Buffer): ByteSource {
   };
 }
 
-/** Opens a firmware image for reading; refuses missing, unreadable, special and empty files. */
+/** Opens a firmware image and reads it whole; refuses missing, unreadable, special, empty and oversized files. */
 export async function openFirmwareFile(path: string): Promise<FirmwareFile> {
   const name = basename(path);
   // stat before open: opening a FIFO would block, and a directory opens fine on Linux.
@@ -76,31 +90,39 @@ export async function openFirmwareFile(path: string): Promise<FirmwareFile> {
   });
   try {
     // The handle's own stat is the authoritative one: the path could have been replaced meanwhile.
-    const info = await handle.stat();
-    refuseUnusable(info, path, name);
-    return new FileHandleFirmware(handle, path, name, info);
-  } catch (error) {
+    const opened = await handle.stat();
+    refuseUnusable(opened, path, name);
+    const data = Buffer.alloc(opened.size);
+    let filled = 0;
+    // A single read may return fewer bytes than asked even before EOF; loop until full or EOF.
+    while (filled < data.length) {
+      const { bytesRead } = await handle.read(data, filled, data.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    // Checked after the read: a write that landed before or during it shows in the times.
+    if (filled !== opened.size || !sameVersion(opened, await handle.stat())) throw fileChanged(path, name, 'read');
+    return new MemoryFirmware(path, name, opened, data);
+  } finally {
     await handle.close();
-    throw error;
   }
 }
 
-class FileHandleFirmware implements FirmwareFile {
+class MemoryFirmware implements FirmwareFile {
   readonly size: number;
   readonly mtimeSeconds: number;
   readonly mode: number;
   private closed = false;
 
   constructor(
-    private readonly handle: FileHandle,
     readonly path: string,
     readonly name: string,
-    private readonly opened: Stats,
+    private readonly version: Stats,
+    private readonly data: Buffer,
   ) {
-    const info = opened;
-    this.size = info.size;
-    this.mtimeSeconds = Math.floor(info.mtimeMs / 1000);
-    this.mode = info.mode;
+    this.size = data.length;
+    this.mtimeSeconds = Math.floor(version.mtimeMs / 1000);
+    this.mode = version.mode;
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
@@ -109,30 +131,34 @@ class FileHandleFirmware implements FirmwareFile {
       // A caller bug, not a user mistake: no InputError.
       throw new Error(`read() after close() on ${this.path}`);
     }
-    const buffer = Buffer.alloc(length);
-    let filled = 0;
-    // A single read may return fewer bytes than asked even before EOF; loop until full or EOF.
-    while (filled < length) {
-      const { bytesRead } = await this.handle.read(buffer, filled, length - filled, offset + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+    return this.data.subarray(Math.min(offset, this.size), Math.min(offset + length, this.size));
+  }
+
+  confirmUnchanged(): void {
+    // Synchronous on purpose: one stat call, where the async form would wait for libuv's
+    // threadpool between two blocks. The path, not the handle: a build may replace the file.
+    let now: Stats | undefined;
+    try {
+      now = statSync(this.path);
+    } catch {
+      now = undefined; // removed: not the version that was read either
     }
-    // Checked after the read: a write that landed before or during it shows in the times.
-    if (!sameVersion(this.opened, await this.handle.stat())) {
-      throw new TransferError(
-        'FILE_CHANGED',
-        `${this.name} was written again while it was being sent (is a build still running?); run this again once the file is complete.`,
-        { path: this.path },
-      );
+    if (!now || now.ino !== this.version.ino || now.dev !== this.version.dev || !sameVersion(this.version, now)) {
+      throw fileChanged(this.path, this.name, 'sent');
     }
-    return filled === length ? buffer : buffer.subarray(0, filled);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
   }
+}
+
+function fileChanged(path: string, name: string, doing: 'read' | 'sent'): TransferError {
+  return new TransferError(
+    'FILE_CHANGED',
+    `${name} was written again while it was being ${doing} (is a build still running?); run this again once the file is complete.`,
+    { path },
+  );
 }
 
 function sameVersion(a: Stats, b: Stats): boolean {
@@ -155,6 +181,13 @@ function refuseUnusable(info: Stats, path: string, name: string): void {
     throw new InputError(
       'FILE_NOT_REGULAR',
       `${path} is not a regular file (a device, pipe or socket); give the path of a firmware .bin file.`,
+      { path },
+    );
+  }
+  if (info.size > MAX_IMAGE_BYTES) {
+    throw new InputError(
+      'FILE_TOO_LARGE',
+      `${name} is ${info.size} bytes, more than the ${MAX_IMAGE_BYTES / 1024 / 1024} MiB serial-flash sends (over an hour and a half at 115200 baud); is it the firmware image?`,
       { path },
     );
   }

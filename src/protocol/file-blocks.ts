@@ -19,6 +19,7 @@ export async function sendFileBlocks(exchange: BlockExchange, source: BlockSourc
   let reportPrevious: (() => void) | undefined;
   while (offset < source.size) {
     const { frame, payloadBytes }: Frame = await upcoming!;
+    source.confirmUnchanged?.();
     exchange.block += 1; // a count for messages and events; the frame carries it modulo 256
     const nextOffset: number = offset + payloadBytes;
     // The next frame is read and built while the receiver handles this one, so its ACK is
@@ -35,6 +36,8 @@ export async function sendFileBlocks(exchange: BlockExchange, source: BlockSourc
     const block = exchange.block;
     reportPrevious = () => exchange.emit({ type: 'progress', block, bytesAcknowledged: nextOffset, totalBytes: source.size });
   }
+  // The receiver holds every block but has not been told the file ended: the last moment to say discard it.
+  source.confirmUnchanged?.();
   reportPrevious?.();
 }
 

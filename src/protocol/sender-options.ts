@@ -12,6 +12,12 @@ export type { ReceiverDialect } from './dialect.js';
 /** Reads the file being sent; short reads only at the end. */
 export interface BlockSource extends FileInfo {
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Throws when the data's origin no longer holds what is being sent (a file written again).
+   * Called before each block and after the last block's ACK, while the receiver can still be
+   * told to discard the file. Must be quick: it runs between a block's ACK and the next write.
+   */
+  confirmUnchanged?(): void;
 }
 
 export type SenderPhase = 'start' | 'header' | 'data' | 'eot' | 'end';

@@ -164,7 +164,7 @@ const STARTUP_NOTE =
   'Wall time of the whole process, spawned the same way each time, interleaved with a bare `node -e 0` on the same machine. yargs is loaded on a lighter platform layer (src/cli/yargs-lite.ts: same factory, parser, layout and strings, without string-width/wrap-ansi/emoji-regex), and no device or emulator code is loaded for help.';
 
 const MEMORY_NOTE =
-  'Peak resident set size of the real CLI process (`process.resourceUsage().maxRSS`, reported as it exits) sending to the virtual `ymodem` receiver over an unpaced pseudo-terminal. The image is read block by block, so memory does not grow with the file.';
+  'Peak resident set size of the real CLI process (`process.resourceUsage().maxRSS`, reported as it exits) sending to the virtual `ymodem` receiver over an unpaced pseudo-terminal. The image is read whole before the first block (at most 64 MiB), so memory grows with the file.';
 
 const MANY_NOTE =
   'Each device on its own paced port (115200 baud, 1 ms latency, 1K blocks) of one virtual binding, all flashed by concurrent `flash()` calls in one process; sessions timed at each device as in the throughput table.';

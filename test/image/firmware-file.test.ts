@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile, mkdir, rename, truncate, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bufferSource, openFirmwareFile } from '../../src/image/firmware-file.js';
-import { InputError } from '../../src/errors.js';
+import { bufferSource, MAX_IMAGE_BYTES, openFirmwareFile } from '../../src/image/firmware-file.js';
+import { InputError, TransferError } from '../../src/errors.js';
 
 // dist/test/image/ → repository root
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -147,4 +147,59 @@ test('bufferSource reads like a file: short only at the end', async () => {
   assert.equal((await source(1025, 10)).length, 0);
   assert.equal((await source(5000, 10)).length, 0);
   await assert.rejects(source(-1, 1), RangeError);
+});
+
+test('one version: what was read at open is what every read returns, whatever the file holds later', async () => {
+  const path = join(dir, 'snapshot.bin');
+  const first = pattern(2048);
+  await writeFile(path, first);
+  const file = await openFirmwareFile(path);
+  try {
+    await writeFile(path, Buffer.alloc(4096, 0xee));
+    assert.deepEqual(await file.read(0, 4096), first);
+    assert.equal(file.size, 2048);
+  } finally {
+    await file.close();
+  }
+});
+
+const changes: [string, (path: string) => Promise<void>][] = [
+  ['written again in place, same size', (path) => writeFile(path, Buffer.alloc(2048, 0x11))],
+  ['replaced by another file (a rename over it)', async (path) => {
+    await writeFile(`${path}.new`, pattern(2048));
+    await rename(`${path}.new`, path);
+  }],
+  ['removed', (path) => unlink(path)],
+];
+for (const [what, change] of changes) {
+  test(`confirmUnchanged: FILE_CHANGED once the file was ${what}`, async () => {
+    const path = join(dir, `changed-${changes.findIndex(([w]) => w === what)}.bin`);
+    await writeFile(path, pattern(2048));
+    const file = await openFirmwareFile(path);
+    try {
+      file.confirmUnchanged();
+      await change(path);
+      assert.throws(() => file.confirmUnchanged(), (error: unknown) => {
+        assert.ok(error instanceof TransferError);
+        assert.equal(error.code, 'FILE_CHANGED');
+        assert.match(error.message, /was written again while it was being sent/);
+        return true;
+      });
+    } finally {
+      await file.close();
+    }
+  });
+}
+
+test(`a file over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB is refused before anything is read: FILE_TOO_LARGE`, async () => {
+  const path = join(dir, 'huge.bin');
+  await writeFile(path, '');
+  await truncate(path, MAX_IMAGE_BYTES + 1); // sparse: takes no room
+  await assert.rejects(openFirmwareFile(path), (error: unknown) => {
+    assert.ok(error instanceof InputError);
+    assert.equal(error.code, 'FILE_TOO_LARGE');
+    assert.equal(error.message, `huge.bin is ${MAX_IMAGE_BYTES + 1} bytes, more than the 64 MiB serial-flash sends (over an hour and a half at 115200 baud); is it the firmware image?`);
+    return true;
+  });
+  await unlink(path);
 });

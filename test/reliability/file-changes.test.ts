@@ -37,3 +37,18 @@ for (const newSize of [SIZE, SIZE / 2, SIZE * 2]) {
     }
   });
 }
+
+test('a file rewritten while its last block is on the way: FILE_CHANGED before the end, and the device keeps nothing', async () => {
+  const path = join(tempDir('rewritten-last'), 'firmware.bin');
+  writeFileSync(path, testData(SIZE, 1));
+  const run = await flashVirtual('ymodem', path, {}, { target: 'ymodem' }, (port) =>
+    onBlock(port, Math.ceil(SIZE / 1024), () => writeFileSync(path, testData(SIZE, 2))),
+  );
+  try {
+    assert.equal(run.error?.code, 'FILE_CHANGED', run.error?.message ?? 'it said the file was flashed');
+    assert.match(run.error.message, /firmware\.bin was written again while it was being sent/);
+    assert.equal((run.port.device as YmodemDevice).files.length, 0, 'the device kept the file');
+  } finally {
+    run.port.close();
+  }
+});
