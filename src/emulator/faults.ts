@@ -108,12 +108,34 @@ export function applyFaults(device: VirtualDevice, options: FaultOptions): Fault
   const dieAfter = options.dieAfterBlocks;
   const abortAfter = options.abortAfterBlocks;
   if (dieAfter !== undefined || abortAfter !== undefined) {
-    device.on('block', () => {
+    // The device acts once the block's own ACK has left and before it takes another host byte
+    // (what follows is lost), as a device does whose next bytes take a line's time to arrive:
+    // on the next host data, or on a timer if none comes first, whatever the host's speed.
+    // After the file's last block it acts once the transfer has ended (the device's last ACK).
+    let due: (() => void) | undefined;
+    let fileSize: number | undefined;
+    let afterTransfer = false;
+    const act = () => {
+      const action = due;
+      due = undefined;
+      action?.();
+    };
+    const onHostData = device.onHostData.bind(device);
+    device.onHostData = (data: Buffer) => {
+      if (due && !afterTransfer) return act();
+      onHostData(data);
+    };
+    device.on('transfer-start', ({ size }) => (fileSize = size));
+    device.on('transfer-complete', () => afterTransfer && act());
+    device.on('transfer-failed', () => afterTransfer && act());
+    device.on('block', (block) => {
       stats.blocks++;
       const count = stats.blocks;
-      // Deferred so the block's own ACK leaves first: the device dies *after* N blocks.
-      if (count === dieAfter) device.later(0, () => device.reset('fault'));
-      if (count === abortAfter) device.later(0, () => device.abortTransfer(options.abortReason ?? DEFAULT_ABORT_REASON));
+      if (count === dieAfter) due = () => device.reset('fault');
+      if (count === abortAfter) due = () => device.abortTransfer(options.abortReason ?? DEFAULT_ABORT_REASON);
+      if (!due) return;
+      afterTransfer = fileSize !== undefined && block.offset + block.size >= fileSize;
+      if (!afterTransfer) device.later(0, act);
     });
   }
   return stats;
@@ -161,18 +183,34 @@ function delayFirstAnswer(device: VirtualDevice, ms: number): void {
 
 function startNoise(device: VirtualDevice, everyMs: number, random: () => number, stats: FaultStats): void {
   let uptimeMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let dueAt = Infinity;
+  const schedule = () => {
+    dueAt = performance.now() + everyMs;
+    timer = device.later(everyMs, tick);
+  };
   const tick = () => {
+    clearTimeout(timer);
     uptimeMs += everyMs;
     const text = LOG_LINES[Math.floor(random() * LOG_LINES.length)]!;
     const value = Math.floor(random() * 1000);
     device.println(`${String(Math.round(uptimeMs)).padStart(10, '0')} [app] ${text} ${value}`);
     stats.noiseLines++;
-    device.later(everyMs, tick);
+    schedule();
   };
-  device.later(everyMs, tick);
+  schedule();
+  // A line that fell due while an in-process host kept the device busy within one turn of the
+  // event loop (its next block ready at once) is printed before the device takes more host
+  // data, as a device printing on its own clock would have: noise lands between blocks too.
+  const onHostData = device.onHostData.bind(device);
+  device.onHostData = (data: Buffer) => {
+    if (performance.now() >= dueAt) tick();
+    onHostData(data);
+  };
   // A reset clears the device's timers; the application logs again once it runs.
+  device.on('reset', () => (dueAt = Infinity));
   device.on('boot', () => {
     uptimeMs = 0;
-    device.later(everyMs, tick);
+    schedule();
   });
 }
