@@ -370,6 +370,9 @@ export class BlockExchange {
   private consumeEcho(byte: number): boolean {
     const echo = this.echo;
     if (!echo) return false;
+    // Before the echo starts, what arrives was sent before our bytes reached the far end (a
+    // stray `C` crossing the header): it does not rule the echo out.
+    if (echo.at === 0 && byte !== echo.bytes[0]) return false;
     if (byte !== echo.bytes[echo.at]) {
       this.echo = undefined;
       if (echo.at > 0 && !this.lineEchoes) this.junkBytes += echo.at; // not an echo after all
