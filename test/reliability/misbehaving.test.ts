@@ -14,7 +14,7 @@ import { LRZSZ, SOCAT, skipUnless } from '../helpers/system-tools.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testData } from '../helpers/virtual-link.js';
 import { sentenceProblem } from './judge.js';
-import { type Misbehaviour, startMisbehavingReceiver } from './misbehaving/receivers.js';
+import { type Misbehaviour, type MisbehavingReceiver, startMisbehavingReceiver } from './misbehaving/receivers.js';
 
 /** Far beyond every bounded wait below: a run still going then is hanging. */
 const RUN_LIMIT_MS = 90_000;
@@ -24,6 +24,8 @@ const work = tempDir('misbehaving');
 /** Fixed so the header block (which carries them) is the same on every run. */
 const MTIME_SECONDS = 1_700_000_000;
 const MODE = 0o644;
+/** Twice the 1K blocks the pseudo-terminals and socat hold before a write stalls (about 30). */
+const ACKS_PAST_FULL_LINE = 60;
 
 function imageFile(name: string, size: number, seed = size): { path: string; data: Buffer } {
   const path = join(work, name);
@@ -38,14 +40,14 @@ async function flashAgainst(
   behaviour: Misbehaviour,
   file: string,
   args: string[],
-  during?: (run: { kill(signal: NodeJS.Signals): void }) => void,
+  during?: (run: { kill(signal: NodeJS.Signals): void }, receiver: MisbehavingReceiver) => void,
   target = 'ymodem',
 ) {
   const receiver = await startMisbehavingReceiver(behaviour);
   try {
     const run = await runCli([receiver.path, file, '-t', target, ...args], {
       timeoutMs: RUN_LIMIT_MS,
-      onSpawn: (child) => during?.({ kill: (signal) => child.kill(signal) }),
+      onSpawn: (child) => during?.({ kill: (signal) => child.kill(signal) }, receiver),
     });
     return { run, receiver };
   } finally {
@@ -154,8 +156,14 @@ test('a receiver that stops reading (its buffers fill, writes never complete) en
 test('Ctrl-C while a write is stuck stops at once', { skip: skipPty }, async () => {
   const { path } = imageFile('stops-reading-sigint.bin', 200_000);
   // --timeout 30: the write deadline is far away, so only the signal can end this run soon.
-  const { run } = await flashAgainst({ kind: 'stops-reading' }, path, ['--timeout', '30', '--retries', '20'], (child) => {
-    setTimeout(() => child.kill('SIGTERM'), 4_000);
+  // It goes once the receiver has said ACK for twice the blocks the line holds (about 30 KB
+  // in the ptys and socat), so the sender's writes are stuck by then however slow it ran.
+  const { run } = await flashAgainst({ kind: 'stops-reading' }, path, ['--timeout', '30', '--retries', '20'], (child, receiver) => {
+    const waiting = setInterval(() => {
+      if (receiver.stuckAcks() < ACKS_PAST_FULL_LINE) return;
+      clearInterval(waiting);
+      child.kill('SIGTERM');
+    }, 50).unref();
   });
   assert.match(assertHonestFailure(run), /^The transfer was cancelled after \d+ of 200000 bytes; the receiver could not be told to discard it, because the port stopped taking data/);
 });
