@@ -38,9 +38,9 @@ export function registerProfile(profile: DeviceProfile): () => void {
   };
 }
 
-/** The names `--target` accepts: 'auto', then every profile's name. */
+/** The names `--target` accepts: 'auto', then every profile's name, each followed by its aliases. */
 export function targetNames(): string[] {
-  return ['auto', ...PROFILES.map((profile) => profile.name)];
+  return ['auto', ...PROFILES.flatMap((profile) => [profile.name, ...(profile.aliases ?? [])])];
 }
 
 /** A profile by its name or one of its aliases. */

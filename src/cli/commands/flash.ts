@@ -18,7 +18,7 @@ const DEFAULT_WAIT_SECONDS = 30;
 
 /** The targets and what each is for, from the device registry. */
 function targetMeanings(): [string, string][] {
-  return [['auto', "from the port's USB id, else from the image, else plain YMODEM"], ...profiles().map((p): [string, string] => [p.name, p.summary])];
+  return [['auto', "from the port's USB id, else from the image, else plain YMODEM"], ...profiles().map((p): [string, string] => [p.name, p.aliases?.length ? `${p.summary}; also -t ${p.aliases.join(', -t ')}` : p.summary])];
 }
 
 const flashExamples = (): readonly Example[] => [
