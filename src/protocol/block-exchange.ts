@@ -128,8 +128,8 @@ export class BlockExchange {
   }
 
   /**
-   * Waits for `C` (CRC) or NAK (checksum), `startRequests` of them in a row when the dialect
-   * asks for more than one (a banner with a lone `C` in it is not a start). Only the start
+   * Waits for `C` (CRC) or NAK (checksum), `startRequests` lone ones of the same kind when the
+   * dialect asks for more than one (a banner that ends in a lone `C` is not a start). Only the start
    * timeout bounds the wait, never a count: boot ROMs may ask many times before we come.
    * Returns true when it gave up waiting and starts anyway.
    */
@@ -158,8 +158,8 @@ export class BlockExchange {
       }
       if (byte === CAN) await this.onCan();
       else if (byte !== CRC_REQUEST && byte !== NAK) this.addText(byte);
-      // Anything printed in between breaks the row (line breaks aside).
-      if (byte !== CAN && byte !== LINE_FEED && byte !== CARRIAGE_RETURN) inRow = 0;
+      // Text in between does not break the row: a `C` inside text is no request anyway (it is
+      // not followed by quiet), and receivers may print a line between their requests.
     }
   }
 

@@ -20,8 +20,9 @@ export interface ReceiverDialect {
    */
   fullLastBlock?: boolean;
   /**
-   * How many requests (`C` or NAK) in a row start the transfer; 1 by default. More for
-   * receivers whose banner may hold a lone `C` (snagboot #14, NuttX's sz), which is not a start.
+   * How many requests (`C` or NAK, each followed by quiet; text may come between them) start
+   * the transfer; 1 by default. More for receivers whose banner may end in a lone `C`
+   * (snagboot #14, NuttX's sz), which is not a start.
    */
   startRequests?: number;
   /** Send the header when the start timeout passes in silence (receivers that wait for the first packet). */

@@ -23,10 +23,19 @@ class TalkativeDevice implements VirtualWire {
   private receiver: YmodemReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly script: { before: string; readyAfterMs: number; withFirstRequest?: string; requestIntervalMs: number }) {}
+  constructor(
+    private readonly script: {
+      before: string;
+      readyAfterMs: number;
+      withFirstRequest?: string;
+      requestIntervalMs: number;
+      /** A line printed this long after each request, until the transfer starts: [text, ms]. */
+      betweenRequests?: [string, number];
+    },
+  ) {}
 
   onHostOpen(port: DeviceEnd): void {
-    port.send(Buffer.from(this.script.before, 'latin1'));
+    if (this.script.before) port.send(Buffer.from(this.script.before, 'latin1'));
     this.timer = setTimeout(() => this.startReceiver(port), this.script.readyAfterMs);
   }
 
@@ -49,6 +58,10 @@ class TalkativeDevice implements VirtualWire {
         port.send(bytes);
         if (first && this.script.withFirstRequest) port.send(Buffer.from(this.script.withFirstRequest, 'latin1'));
         first = false;
+        const [text, afterMs] = this.script.betweenRequests ?? [];
+        if (text !== undefined && bytes.length === 1 && bytes[0] === 0x43 && this.data.length === 0) {
+          setTimeout(() => port.send(Buffer.from(text, 'latin1')), afterMs);
+        }
       },
       store: {
         beginFile: async (_file: FileInfo) => undefined,
@@ -98,6 +111,15 @@ test('a C followed at once by an application log line is still a request: no wai
     requestIntervalMs: 60_000,
   });
   const { result, data } = await send(device, {});
+  assert.ok(!(result instanceof Error), String(result));
+  assert.equal(device.end?.kind, 'complete');
+  assert.deepEqual(Buffer.concat(device.data).subarray(0, data.length), data);
+});
+
+test('with --start-requests, a receiver that prints a line between its requests still starts: text does not break the count', async () => {
+  // Each request stands alone (quiet after it); the line comes 60 ms later, the next C 200 ms later.
+  const device = new TalkativeDevice({ before: '', readyAfterMs: 10, requestIntervalMs: 200, betweenRequests: ['waiting for the file...\r\n', 60] });
+  const { result, data } = await send(device, { dialect: { startRequests: 3 } });
   assert.ok(!(result instanceof Error), String(result));
   assert.equal(device.end?.kind, 'complete');
   assert.deepEqual(Buffer.concat(device.data).subarray(0, data.length), data);
