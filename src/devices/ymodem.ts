@@ -27,8 +27,8 @@ const HEADER_REFUSALS = new Set<string>(['RECEIVER_CANCELLED', 'TOO_MANY_RETRIES
 
 export const ymodemProfile: DeviceProfile = {
   name: 'ymodem',
-  // For XMODEM receivers (`-t receiver --protocol xmodem`), where "ymodem" reads wrong.
-  aliases: ['receiver'],
+  // For XMODEM receivers (`-t generic --protocol xmodem`), where "ymodem" reads wrong.
+  aliases: ['generic'],
   summary: 'any standard YMODEM or XMODEM receiver that is already waiting (lrzsz rb/rx, IAP bootloader menus, boot ROMs)',
   example: ['/dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
   receiverWait:

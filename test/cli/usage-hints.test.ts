@@ -179,12 +179,12 @@ test('a usage mistake in a command points to that command\'s help', async () => 
   assert.match(flash.stderr, /\(see serial-flash --help\)\.$/m);
 });
 
-test('a target\'s aliases are accepted where its name is (-t core, -t receiver), and --help lists them', async () => {
-  for (const [alias, file, target] of [['core', fixture('core-app-0x08005000.bin'), 'spark-core'], ['receiver', IMAGE, 'ymodem']] as const) {
+test('a target\'s aliases are accepted where its name is (-t core, -t generic), and --help lists them', async () => {
+  for (const [alias, file, target] of [['core', fixture('core-app-0x08005000.bin'), 'spark-core'], ['generic', IMAGE, 'ymodem']] as const) {
     const run = await cli(['/dev/null', file, '-t', alias, '--dry-run']);
     assert.equal(run.code, 0, `${alias}: ${run.stderr}`);
     assert.match(run.stdout, new RegExp(`^Target: +${target} \\(--target\\)`, 'm'));
   }
   const help = await cli(['--help']);
-  assert.match(help.stdout.replace(/\s+/g, ' '), /also -t receiver/);
+  assert.match(help.stdout.replace(/\s+/g, ' '), /also -t generic/);
 });

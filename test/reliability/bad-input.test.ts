@@ -57,7 +57,7 @@ const CATALOGUE: BadInput[] = [
   { name: 'address in the bootloader (Core)', device: 'core', argv: ['PORT', fixture('core-app-0x08005000.bin'), '-a', '0x08000000'], exit: 2, message: /^0x08000000 would overwrite the bootloader/ },
   { name: 'address where an STM32 boots (plain YMODEM)', device: 'ymodem', argv: ['PORT', data, '-t', 'ymodem', '-a', '0x08000000'], exit: 2, message: /^0x08000000 is where the chip boots — the bootloader; use --force only if you mean it\.$/ },
   { name: 'trigger needing an address without one', device: 'ymodem', argv: ['PORT', data, '--trigger', 'flash {address}'], exit: 2, message: /uses \{address\}; give one with --address/ },
-  { name: 'unknown target', device: 'ymodem', argv: ['PORT', data, '-t', 'esp32'], exit: 2, message: /^--target must be one of auto, particle, spark-core, core, ymodem, receiver, uboot, not "esp32" \(see serial-flash --help\)\.$/ },
+  { name: 'unknown target', device: 'ymodem', argv: ['PORT', data, '-t', 'esp32'], exit: 2, message: /^--target must be one of auto, particle, spark-core, core, ymodem, generic, uboot, not "esp32" \(see serial-flash --help\)\.$/ },
   { name: 'bad block size', device: 'ymodem', argv: ['PORT', data, '-t', 'ymodem', '--block-size', '512'], exit: 2, message: /^--block-size must be one of 128, 1024, not 512/ },
   { name: 'negative timeout', device: 'ymodem', argv: ['PORT', data, '-t', 'ymodem', '--timeout', '-1'], exit: 2, message: /^--timeout must be between 0\.001 s and 3600 s, not -1 s\.$/ },
   { name: 'absurd timeout', device: 'ymodem', argv: ['PORT', data, '-t', 'ymodem', '--timeout', '999999'], exit: 2, message: /^--timeout must be between .* not 999999 s\.$/ },
