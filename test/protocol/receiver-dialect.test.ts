@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startVirtualPort } from '../../src/emulator/index.js';
+import { startVirtualPort, type VirtualPortHandle } from '../../src/emulator/index.js';
 import { flash } from '../../src/flash/flash.js';
 import type { UBootDevice } from '../../src/emulator/uboot-device.js';
 import { ACK, SOH, STX } from '../../src/protocol/control-bytes.js';
@@ -53,51 +53,48 @@ for (const fullLastBlock of [false, true]) {
   });
 }
 
-test('a boot ROM that asks with NAK many times before the transfer: XMODEM after 15 requests in a row, padding kept', async () => {
-  // The ROM asks every 100 ms here; only the start timeout bounds the wait, not a count.
+/** A 1000-byte file and an emulated boot ROM (XMODEM only, asking every 100 ms), closed after `use`. */
+async function withBootRom(name: string, seed: number, use: (rom: { port: VirtualPortHandle; file: string; data: Buffer }) => Promise<void>): Promise<void> {
   const port = startVirtualPort('bootrom', { timeScale: 0.1 });
-  const file = join(work, 'rom-image.bin');
-  const data = testData(1000, 11);
+  const file = join(work, name);
+  const data = testData(1000, seed);
   writeFileSync(file, data);
   try {
+    await use({ port, file, data });
+  } finally {
+    port.close();
+  }
+}
+
+test('a boot ROM that asks with NAK many times before the transfer: XMODEM after 15 requests in a row, padding kept', async () => {
+  // The ROM asks every 100 ms here; only the start timeout bounds the wait, not a count.
+  await withBootRom('rom-image.bin', 11, async ({ port, file, data }) => {
     const outcome = await flash({ file, port: port.path, target: 'ymodem', protocol: 'xmodem', binding: port.binding, dialect: { startRequests: 15 } });
     assert.equal(outcome.ok, true);
     const received = (port.device as YmodemDevice).files[0]!.data;
     assert.equal(received.length, 1024, 'eight 128-byte blocks');
     assert.deepEqual(received.subarray(0, data.length), data);
     assert.ok(received.subarray(data.length).every((byte) => byte === 0x1a), 'padded with SUB');
-  } finally {
-    port.close();
-  }
+  });
 });
 
 test('a boot ROM sent YMODEM refuses the header block: the failure says to add --protocol xmodem, and nothing was stored', async () => {
-  const port = startVirtualPort('bootrom', { timeScale: 0.1 });
-  const file = join(work, 'rom-ymodem.bin');
-  writeFileSync(file, testData(1000, 12));
-  try {
+  await withBootRom('rom-ymodem.bin', 12, async ({ port, file }) => {
     await assert.rejects(flash({ file, port: port.path, target: 'ymodem', binding: port.binding }), (error: Error & { code?: string }) => {
       assert.match(error.message, /^At the file's header block, the receiver .*; an XMODEM receiver .* add --protocol xmodem\.$/);
       assert.equal(error.code, 'RECEIVER_CANCELLED');
       return true;
     });
     assert.equal((port.device as YmodemDevice).files.length, 0);
-  } finally {
-    port.close();
-  }
+  });
 });
 
 test('the success line names the protocol when it is not YMODEM: "(ymodem, XMODEM)", not "(ymodem)" alone', async () => {
-  const port = startVirtualPort('bootrom', { timeScale: 0.1 });
-  const file = join(work, 'rom-xmodem.bin');
-  writeFileSync(file, testData(1000, 14));
-  try {
+  await withBootRom('rom-xmodem.bin', 14, async ({ port, file }) => {
     const run = await runMain([port.path, file, '-t', 'ymodem', '--protocol', 'xmodem'], port.binding);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /✔ Flashed 1000 bytes to \S+ \(ymodem, XMODEM\)\./);
-  } finally {
-    port.close();
-  }
+  });
 });
 
 test("U-Boot answers the first EOT with ACK ACK C: the closing block waits for the C, and goes once, even on a slow line", async () => {
