@@ -3,8 +3,9 @@
  * QEMU, docs/protocol.md §7): `=> ` prompt, echo, the banner printed once at power-on (lost when
  * nobody has the port open yet; a CR brings a fresh prompt), after a reset the banner and the
  * autoboot countdown (a key stops it and is eaten; when it runs out the boot attempts fail and
- * end at the prompt, RAM untouched), and the commands a serial load needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver, ./uboot-xyzmodem.ts), the
- * baud-rate switch and the way back, `crc32 addr size`, `printenv`/`setenv` (`filesize`,
+ * end at the prompt; RAM is untouched, the environment back to its defaults), and the commands
+ * a serial load needs: `loady`/`loadx [addr [baud]]` (U-Boot's own receiver,
+ * ./uboot-xyzmodem.ts), the baud-rate switch and the way back, `crc32 addr size`, `printenv`/`setenv` (`filesize`,
  * `loadxy_timeout`), `echo`, `version`, `reset`.
  */
 import crc32 from 'crc/calculators/crc32';
@@ -81,7 +82,7 @@ export class UBootDevice extends VirtualDevice {
     const board = options.board ?? { ram: UBOOT_RAM, loadAddress: UBOOT_DEFAULT_LOAD_ADDRESS };
     this.memory = new FlashMemory({ regions: [board.ram], ram: true });
     this.loadAddress = board.loadAddress;
-    this.env.set('baudrate', String(this.consoleBaud));
+    this.defaultEnvironment();
     this.printBanner();
   }
 
@@ -289,6 +290,12 @@ export class UBootDevice extends VirtualDevice {
     });
   }
 
+  /** What U-Boot starts with: `filesize` and anything set since are gone after a reset. */
+  private defaultEnvironment(): void {
+    this.env.clear();
+    this.env.set('baudrate', String(this.consoleBaud));
+  }
+
   private versionLine(): string {
     return `U-Boot ${this.options.version ?? '2023.01'} (virtual board)`;
   }
@@ -309,6 +316,7 @@ export class UBootDevice extends VirtualDevice {
 
   /** After a reset: the banner, then `bootdelay` seconds for a key before the board boots by itself. */
   protected boot(): void {
+    this.defaultEnvironment();
     this.line = '';
     this.repeatable = '';
     this.uartBaud = this.consoleBaud;

@@ -159,6 +159,7 @@ const SCENARIOS: Scenario[] = [
       await console.expect(`${check}\r\n`);
       // The prompt that starts a line: crc32's own "==> " may arrive alone.
       assert.equal((await console.expect(/(?<=^|\n)=> $/)).before, `crc32 for ${hex8(address)} ... ${hex8(address + data.length - 1)} ==> ${hex8(crc32(data))}\r\n`);
+      assert.equal(await console.command('printenv filesize'), '## Error: "filesize" not defined\r\n', 'the environment is back to its defaults');
     },
   },
 ];
