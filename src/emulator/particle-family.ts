@@ -139,6 +139,7 @@ export abstract class ParticleFamilyDevice extends VirtualDevice {
     this.receiver = new YmodemReceiver({
       dialect: 'particle',
       timeScale: this.timeScale,
+      byteTimeoutMs: this.baseOptions.receiverTimeoutMs,
       send: (bytes) => this.send(bytes),
       store: this.store,
       silentUntilFirstPacket: this.silentReceiver,

@@ -58,6 +58,12 @@ export type OutputStage = (bytes: Uint8Array, next: (bytes: Uint8Array) => void)
 export interface BaseDeviceOptions {
   /** Multiplies every default timing of the device (0.01 makes 5 s into 50 ms). */
   timeScale?: number;
+  /**
+   * How long its YMODEM receiver waits for the next block before it answers the silence
+   * (lrzsz NAKs, Device OS sends `C`), in ms as given (timeScale does not apply): its dialect's
+   * own by default (lrzsz 10 s, Device OS 5 s).
+   */
+  receiverTimeoutMs?: number;
   /** After a reset, the port comes back after this many ms (scaled default per device); false: never. */
   returnAfterResetMs?: number | false;
   /** Opening the port raises DTR (Linux, macOS); false models a host that opens with DTR low. */

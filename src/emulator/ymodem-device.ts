@@ -115,6 +115,7 @@ export class YmodemDevice extends VirtualDevice {
       ...(this.options.protocol === 'xmodem' ? { requestIntervalMs: BOOT_ROM_REQUEST_INTERVAL_MS * this.timeScale } : {}),
       checksum: this.options.checksum,
       timeScale: this.timeScale,
+      byteTimeoutMs: this.options.receiverTimeoutMs,
       send: (bytes) => this.send(bytes),
       store: this.collector,
       transformFrame: this.frameHook,

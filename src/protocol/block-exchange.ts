@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
 import type { BlockSize, Checksum } from './blocks.js';
 import { isApplicationLogLine } from './application-log.js';
+import { AnswerDeadline } from './answer-deadline.js';
 import { writeWithin } from './bounded-write.js';
 import { ByteReader, TIMED_OUT } from './byte-reader.js';
 import { ACK, CAN, CANCEL_SEQUENCE, CRC_REQUEST, EOT, NAK } from './control-bytes.js';
@@ -94,6 +95,8 @@ export class BlockExchange {
   private staleAnswers = 0;
   /** When the byte before the one being read was read: an answer on a noisy line stands alone. */
   private previousByteAt = 0;
+  /** How long data blocks' answers take on this line, for the wait before a copy is sent again. */
+  private readonly answerDeadline = new AnswerDeadline();
 
   constructor(
     private readonly stream: Duplex,
@@ -225,16 +228,45 @@ export class BlockExchange {
     }
   }
 
-  /** Writes a block until the receiver ACKs it (or, at the end, has the file without saying ACK). */
-  async sendBlock(frame: Buffer, timeoutMs: number, silentRetries = this.retries, end?: EndOfTransfer): Promise<void> {
+  /**
+   * A data block: its answer is awaited as long as earlier blocks' answers suggest, so a lost
+   * ACK costs about a second rather than the receiver's own timeout (answer-deadline.ts).
+   */
+  async sendDataBlock(frame: Buffer): Promise<void> {
+    await this.sendBlock(frame, this.timing.responseTimeoutMs, { learnt: this.answerDeadline });
+  }
+
+  /**
+   * Writes a block until the receiver ACKs it (or, at the end, has the file without saying
+   * ACK). With a `learnt` deadline, the wait for each copy's answer is learnt from earlier
+   * blocks, and a block that went more than once is not left behind until the answers to its
+   * other copies are in: they must not be taken for the next block's.
+   */
+  async sendBlock(
+    frame: Buffer,
+    timeoutMs: number,
+    { silentRetries = this.retries, end, learnt }: { silentRetries?: number; end?: EndOfTransfer; learnt?: AnswerDeadline } = {},
+  ): Promise<void> {
     let resentAfterSilence = false;
     let answered = false;
+    const transitMs = frame.length * this.timing.msPerByte;
+    let copies = 0;
+    let answers = 0;
     for (let attempt = 0; ; attempt++) {
       await this.write(frame);
-      const answer = await this.readAnswer(timeoutMs + frame.length * this.timing.msPerByte, { end });
-      if (answer === ACK || answer === 'confirmed') return;
+      copies++;
+      const writtenAt = performance.now();
+      const answer = await this.readAnswer(learnt ? learnt.forAttempt(attempt, timeoutMs + transitMs) : timeoutMs + transitMs, { end });
+      if (answer !== 'timeout') answers++;
       // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
-      if (answer === NAK && resentAfterSilence && this.dialect.nakOnDuplicate) return;
+      const stored = answer === NAK && resentAfterSilence && this.dialect.nakOnDuplicate;
+      if (answer === ACK || answer === 'confirmed' || stored) {
+        if (!learnt) return;
+        // Only a block sent once says how long answers take: a later one may answer either copy.
+        if (copies === 1 && answer === ACK) learnt.observe(performance.now() - writtenAt);
+        if (copies > answers) await this.takeOtherAnswers(copies - answers, learnt.otherAnswersMs(transitMs));
+        return;
+      }
       if (answer === 'timeout' && this.lineEchoes && !this.answeredBehindEcho) {
         throw this.error(
           'LINE_ECHOES',
@@ -249,6 +281,19 @@ export class BlockExchange {
       }
       this.retryCount++;
       this.emit({ type: 'retry', phase: this.phase, block: this.block, attempt: attempt + 1, reason });
+    }
+  }
+
+  /**
+   * The answers still owed for copies of the block just accepted: the first copy's late ACK
+   * and its re-sent copy's ACK (or NAK) both come, in order, shortly one after the other. Read
+   * now, each within `withinMs` of the one before, they cannot be read as the next block's
+   * answer (one block late from then on); an answer that was lost on the way is not waited
+   * for longer.
+   */
+  private async takeOtherAnswers(owed: number, withinMs: number): Promise<void> {
+    for (let left = owed; left > 0; left--) {
+      if ((await this.readAnswer(withinMs)) === 'timeout') return;
     }
   }
 

@@ -28,7 +28,7 @@ export async function sendFileBlocks(exchange: BlockExchange, source: BlockSourc
     upcoming?.catch(() => undefined); // awaited next turn; must not count as unhandled meanwhile
     // Started before the previous block's progress is reported: listeners run off the critical path.
     exchange.sent = nextOffset;
-    const sending = exchange.sendBlock(frame, exchange.timing.responseTimeoutMs);
+    const sending = exchange.sendDataBlock(frame);
     reportPrevious?.();
     await sending;
     offset = nextOffset;

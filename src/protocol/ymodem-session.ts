@@ -15,7 +15,7 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   const silent = await exchange.awaitReceiver();
   exchange.emit({ type: 'receiver-ready', checksum: exchange.checksum, silent });
   exchange.setPhase('header');
-  await exchange.sendBlock(encodeHeaderBlock(source, exchange.checksum), timing.headerAckTimeoutMs, options.headerRetries);
+  await exchange.sendBlock(encodeHeaderBlock(source, exchange.checksum), timing.headerAckTimeoutMs, { silentRetries: options.headerRetries });
   // Block 1 goes at once to a receiver that sends no `C` here (U-Boot): waiting would stall.
   if (exchange.dialect.requestsAfterHeader) await exchange.awaitExpectedC(timing.responseTimeoutMs);
   exchange.setPhase('data');
@@ -39,7 +39,7 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
 async function sendEndOfBatch(exchange: BlockExchange): Promise<void> {
   const end: EndOfTransfer = { confirmed: () => exchange.receiverConfirmed() };
   try {
-    await exchange.sendBlock(encodeEndOfBatchBlock(exchange.checksum), exchange.timing.finalAckTimeoutMs, CLOSING_BLOCK_SILENT_RETRIES, end);
+    await exchange.sendBlock(encodeEndOfBatchBlock(exchange.checksum), exchange.timing.finalAckTimeoutMs, { silentRetries: CLOSING_BLOCK_SILENT_RETRIES, end });
   } catch (error) {
     if (!end.confirmed()) throw error;
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeProblems, formatTable, isRecoverable, runMatrix, scenarios, tally } from './matrix.js';
+import { describeProblems, formatTable, isRecoverable, runMatrix, scenarios, tally, timeoutScenarios } from './matrix.js';
 import { DEVICE_KINDS } from './scenarios.js';
 
 /** Fifteen seeds per device kind: each gets faults alone, mixed and fatal. */
@@ -27,4 +27,25 @@ test(`fault matrix, quick slice: ${QUICK_RUNS} seeded runs never lie and explain
     assert.ok(records.some((r) => r.scenario.faults.includes(fault as never)), `no run had ${fault}`);
   }
   assert.ok(summary.explainedFailures > 0 && summary.successes > summary.explainedFailures);
+});
+
+/** Three seeds per dialect and timeout ratio. */
+const TIMEOUT_SEEDS_PER_CASE = 3;
+
+test('lost ACKs with the receiver timing out sooner than, together with and later than the sender: every data block gets through, judged at the device', { timeout: 120_000 }, async (t) => {
+  const records = await runMatrix(timeoutScenarios(900_006, TIMEOUT_SEEDS_PER_CASE));
+  const summary = tally(records);
+  for (const line of formatTable(summary).split('\n')) t.diagnostic(line);
+  assert.equal(summary.falseSuccesses + summary.silentFailures + summary.otherViolations, 0, describeProblems(records).join('\n'));
+  // Only a lost ACK of the closing block may end a run: lrzsz has finished by then and answers
+  // no copy (told truthfully). Every data block must get through, whichever side times out first.
+  const failed = records.filter((r) => r.verdict !== 'success' && !/not the closing block/.test(r.message ?? ''));
+  assert.deepEqual(describeProblems(failed), []);
+  // Lost ACKs happened in every case (each run judged by what the device holds, above).
+  for (const ratio of [0.5, 1, 2]) {
+    for (const device of ['ymodem', 'photon']) {
+      const runs = records.filter((r) => r.scenario.device === device && r.scenario.receiverTimeoutRatio === ratio);
+      assert.ok(runs.some((r) => r.faults.droppedAcks > 0), `no ACK was lost for ${device} at ${ratio}×`);
+    }
+  }
 });

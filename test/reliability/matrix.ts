@@ -7,7 +7,7 @@ import { ImageStore } from './images.js';
 import { runScenario, type RunRecord } from './run.js';
 import { describeScenario, isRecoverable, scenarioFor, type Scenario } from './scenarios.js';
 
-export { describeScenario, scenarioFor, isRecoverable, type Scenario } from './scenarios.js';
+export { describeScenario, scenarioFor, isRecoverable, timeoutScenarios, type Scenario } from './scenarios.js';
 export { runScenario, DEFAULT_TIME_SCALE, type RunRecord } from './run.js';
 export { ImageStore } from './images.js';
 

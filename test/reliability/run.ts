@@ -3,14 +3,16 @@
  * it with every device-dependent wait scaled like the device, then the verdict, judged from
  * the device's side: does it hold the image, and if not, was the failure told truthfully?
  */
-import { startVirtualPort, type DeviceSummary, type VirtualPortHandle } from '../../src/emulator/index.js';
+import { startVirtualPort, type DeviceSummary, type FaultStats, type VirtualPortHandle } from '../../src/emulator/index.js';
 import type { ParticleDevice } from '../../src/emulator/particle-device.js';
 import type { SparkCoreDevice } from '../../src/emulator/spark-core-device.js';
 import type { UBootDevice } from '../../src/emulator/uboot-device.js';
 import type { YmodemDevice } from '../../src/emulator/ymodem-device.js';
 import { SerialFlashError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
-import { flash } from '../../src/flash/flash.js';
+import { DEFAULT_BAUD_RATE, flash } from '../../src/flash/flash.js';
+import { framedLength } from '../../src/protocol/blocks.js';
+import { DEFAULT_TIMING } from '../../src/protocol/sender-options.js';
 import { CORE_APPLICATION_ADDRESS } from '../../src/devices/particle/spark-core-image.js';
 import type { ImageStore } from './images.js';
 import { userPartStart } from './images.js';
@@ -18,6 +20,10 @@ import { explainFailure, type Verdict } from './judge.js';
 import { DeviceView } from './observe.js';
 import { DEVICES, type Scenario } from './scenarios.js';
 
+/** Start, 8 data bits, stop. */
+const BITS_PER_BYTE = 10;
+/** A USB-UART adapter's latency each way on a paced line. */
+const UART_LATENCY_MS = 1;
 /** 5 s of Device OS timeout becomes 250 ms: fast, yet far above timer jitter with runs in parallel. */
 export const DEFAULT_TIME_SCALE = 0.05;
 /** After flash() returns, the device may still install or reset; this long (real ms, scaled) covers it. */
@@ -38,6 +44,8 @@ export interface RunRecord {
   violations: string[];
   /** What the device recorded (for replays). */
   device: DeviceSummary;
+  /** The faults that were injected (lost ACKs, damaged blocks…). */
+  faults: FaultStats;
   /** With `log`: every flash event and device line, in order (for replays). */
   log?: string[];
   ms: number;
@@ -60,6 +68,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     seed: scenario.seed,
     firmwareVersion: spec.firmwareVersion,
     eraseMs: scenario.headerAckMs === undefined ? undefined : scenario.headerAckMs * timeScale,
+    ...(scenario.paced ? { bytesPerSecond: DEFAULT_BAUD_RATE / BITS_PER_BYTE, latencyMs: UART_LATENCY_MS } : {}),
+    receiverTimeoutMs: scenario.receiverTimeoutRatio === undefined ? undefined : scenario.receiverTimeoutRatio * senderBlockWaitMs(scenario, timeScale),
     faults: {
       seed: scenario.seed,
       dropAck: scenario.faults.includes('drop-ack') ? scenario.rate : undefined,
@@ -121,9 +131,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     holdsImage,
     violations,
     device,
+    faults: { ...port.faults },
     log,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * How long the sender waits for a data block's answer at its defaults: its answer timeout
+ * (scaled like the device) plus the time the block takes on the line at the default baud rate.
+ */
+function senderBlockWaitMs(scenario: Scenario, timeScale: number): number {
+  return DEFAULT_TIMING.responseTimeoutMs * timeScale + (framedLength(scenario.blockSize, 'crc16') * BITS_PER_BYTE * 1000) / DEFAULT_BAUD_RATE;
 }
 
 /**

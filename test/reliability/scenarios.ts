@@ -94,7 +94,21 @@ export interface Scenario {
   silentAfterBlocks?: number;
   /** Real ms (scaled by the run): the device hears nothing from the host this long. */
   silentMs?: number;
+  /**
+   * The receiver's own timeout for the next block, as a multiple of the sender's default wait
+   * for a data block's answer (its timeout and the block's time on the line): shorter (0.5),
+   * equal (1: both time out together after a lost ACK) or longer (2). Unset: the device's own
+   * (lrzsz 10 s, Device OS 5 s).
+   */
+  receiverTimeoutRatio?: ReceiverTimeoutRatio;
+  /** The line carries baud/10 bytes per second each way (a UART at the sender's default rate); unset: as fast as the host goes. */
+  paced?: boolean;
 }
+
+export const RECEIVER_TIMEOUT_RATIOS = [0.5, 1, 2] as const;
+export type ReceiverTimeoutRatio = (typeof RECEIVER_TIMEOUT_RATIOS)[number];
+/** The devices whose receiver timeout the matrix varies: the standard dialect and Device OS's. */
+const TIMEOUT_DEVICES: readonly DeviceKind[] = ['ymodem', 'photon', 'electron'];
 
 /** Rates a sender must survive (≥ 99% of runs), and harsher ones that only have to be told truthfully. */
 export const RECOVERABLE_RATES = [0.01, 0.02, 0.05] as const;
@@ -137,6 +151,9 @@ export function scenarioFor(seed: number): Scenario {
     const timeouts = random() < 0.5 ? 1.5 : spec.silenceLimit + 1.5;
     scenario.silentMs = Math.round(spec.silenceTimeoutMs * timeouts);
   }
+  // Drawn last, so every other choice of a seed stays what it was.
+  const ratio = pick(RECEIVER_TIMEOUT_RATIOS);
+  if (TIMEOUT_DEVICES.includes(device) && isRecoverable(scenario) && random() < 0.5) scenario.receiverTimeoutRatio = ratio;
   return scenario;
 }
 
@@ -147,5 +164,27 @@ export function isRecoverable(s: Scenario): boolean {
 
 export function describeScenario(s: Scenario): string {
   const rated = s.faults.map((f) => (f === 'drop-ack' || f === 'corrupt' ? `${f} ${Math.round(s.rate * 100)}%` : f));
-  return `seed ${s.seed}: ${s.device}, ${s.imageBytes} bytes in ${s.blockSize}-byte blocks, ${rated.join(' + ')}`;
+  const timeouts = s.receiverTimeoutRatio === undefined ? '' : `, receiver timeout ${s.receiverTimeoutRatio}× the sender's`;
+  return `seed ${s.seed}: ${s.device}, ${s.imageBytes} bytes in ${s.blockSize}-byte blocks, ${rated.join(' + ')}${timeouts}`;
+}
+
+/**
+ * Lost ACKs (and damaged blocks, where the receiver checks CRCs) with the receiver's timeout
+ * shorter than, equal to and longer than the sender's, for the standard and the Device OS
+ * dialects: `perCase` seeds each, from `firstSeed`.
+ */
+export function timeoutScenarios(firstSeed: number, perCase: number): Scenario[] {
+  const list: Scenario[] = [];
+  let seed = firstSeed;
+  for (const device of ['ymodem', 'photon'] as const) {
+    for (const receiverTimeoutRatio of RECEIVER_TIMEOUT_RATIOS) {
+      for (let i = 0; i < perCase; i++) {
+        const faults: FaultKind[] = DEVICES[device].checksCrc ? ['corrupt', 'drop-ack'] : ['drop-ack'];
+        // A UART for the standard receiver: a block's copy takes its time to cross, as do the answers behind it; Particle devices are on USB.
+        const paced = device === 'ymodem';
+        list.push({ seed: seed++, device, faults, rate: 0.05, imageBytes: paced ? 65_537 : 50_001, blockSize: 1024, receiverTimeoutRatio, paced });
+      }
+    }
+  }
+  return list;
 }
