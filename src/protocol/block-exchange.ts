@@ -43,6 +43,10 @@ const FLOOD_REQUESTS = 100;
  * that crossed the receiver's timeout); this many make the line noisy like unreadable bytes do.
  */
 const STALE_ANSWER_NOISE = 8;
+/** A timer that fires this much after its time shows an event loop too busy to have read what arrived. */
+const LATE_TIMER_MS = 50;
+/** Waits for owed answers taken again after a busy event loop, at most. */
+const MAX_LATE_WAITS = 4;
 /** A write shorter than this never counts as stalled, however short --timeout is. */
 const MIN_WRITE_TIMEOUT_MS = 1_000;
 /** How long the CANs that end a failed transfer may take to leave. */
@@ -292,8 +296,15 @@ export class BlockExchange {
    * for longer.
    */
   private async takeOtherAnswers(owed: number, withinMs: number): Promise<void> {
-    for (let left = owed; left > 0; left--) {
-      if ((await this.readAnswer(withinMs)) === 'timeout') return;
+    for (let left = owed, lateWaits = 0; left > 0; ) {
+      const startedAt = performance.now();
+      if ((await this.readAnswer(withinMs)) !== 'timeout') {
+        left--;
+        continue;
+      }
+      // A wait that ended late was a busy event loop, not a quiet line: an expired timer runs
+      // before the bytes that came meanwhile are read. Wait again while the loop keeps up.
+      if (performance.now() - startedAt <= withinMs + LATE_TIMER_MS || ++lateWaits > MAX_LATE_WAITS) return;
     }
   }
 
