@@ -250,26 +250,25 @@ export class BlockExchange {
     frame: Buffer,
     timeoutMs: number,
     { silentRetries = this.retries, end, learnt }: { silentRetries?: number; end?: EndOfTransfer; learnt?: AnswerDeadline } = {},
-  ): Promise<void> {
+  ): Promise<number> {
     let resentAfterSilence = false;
     let answered = false;
     const transitMs = frame.length * this.timing.msPerByte;
     let copies = 0;
-    let answers = 0;
     for (let attempt = 0; ; attempt++) {
       await this.write(frame);
       copies++;
       const writtenAt = performance.now();
       const answer = await this.readAnswer(learnt ? learnt.forAttempt(attempt, timeoutMs + transitMs) : timeoutMs + transitMs, { end });
-      if (answer !== 'timeout') answers++;
       // Particle dialect: a NAK for a copy re-sent after a lost ACK means the first copy was stored.
       const stored = answer === NAK && resentAfterSilence && this.dialect.nakOnDuplicate;
       if (answer === ACK || answer === 'confirmed' || stored) {
-        if (!learnt) return;
+        if (!learnt) return copies;
         // Only a block sent once says how long answers take: a later one may answer either copy.
         if (copies === 1 && answer === ACK) learnt.observe(performance.now() - writtenAt);
-        if (copies > answers) await this.takeOtherAnswers(copies - answers, learnt.otherAnswersMs(transitMs));
-        return;
+        // Whatever was counted: the receiver's own timeout may have answered too (its NAK crossing a copy).
+        if (copies > 1) await this.takeOtherAnswers(copies, frame.length);
+        return copies;
       }
       if (answer === 'timeout' && this.lineEchoes && !this.answeredBehindEcho) {
         throw this.error(
@@ -289,14 +288,15 @@ export class BlockExchange {
   }
 
   /**
-   * The answers still owed for copies of the block just accepted: the first copy's late ACK
-   * and its re-sent copy's ACK (or NAK) both come, in order, shortly one after the other. Read
-   * now, each within `withinMs` of the one before, they cannot be read as the next block's
-   * answer (one block late from then on); an answer that was lost on the way is not waited
-   * for longer.
+   * After a block of `frameBytes` that went more than once: the answers that may still come for
+   * it, read until the line is quiet for a while (at most `most` of them). The first copy's late ACK
+   * and its copy's ACK (or NAK) come in order, shortly one after the other, and the receiver's
+   * own timeout may have answered as a copy crossed it; read now, none of them can be taken for
+   * the next block's answer (which would leave every answer one block late from then on).
    */
-  private async takeOtherAnswers(owed: number, withinMs: number): Promise<void> {
-    for (let left = owed, lateWaits = 0; left > 0; ) {
+  async takeOtherAnswers(most: number, frameBytes: number): Promise<void> {
+    const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte);
+    for (let left = most, lateWaits = 0; left > 0; ) {
       const startedAt = performance.now();
       if ((await this.readAnswer(withinMs)) !== 'timeout') {
         left--;

@@ -15,9 +15,13 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   const silent = await exchange.awaitReceiver();
   exchange.emit({ type: 'receiver-ready', checksum: exchange.checksum, silent });
   exchange.setPhase('header');
-  await exchange.sendBlock(encodeHeaderBlock(source, exchange.checksum), timing.headerAckTimeoutMs, { silentRetries: options.headerRetries });
+  const header = encodeHeaderBlock(source, exchange.checksum);
+  const headerCopies = await exchange.sendBlock(header, timing.headerAckTimeoutMs, { silentRetries: options.headerRetries });
   // Block 1 goes at once to a receiver that sends no `C` here (U-Boot): waiting would stall.
   if (exchange.dialect.requestsAfterHeader) await exchange.awaitExpectedC(timing.responseTimeoutMs);
+  // Each other copy of the header is answered too (ACK and `C` from rb, NAK from Device OS), and
+  // a request may have crossed it: none of that is block 1's answer.
+  if (headerCopies > 1) await exchange.takeOtherAnswers(2 * (headerCopies - 1), header.length);
   exchange.setPhase('data');
   await sendFileBlocks(exchange, source, blockSize);
   exchange.setPhase('eot');

@@ -29,6 +29,22 @@ export interface LostAckResult {
   costs: { name: string; msPerLostAck: number; failures: number }[];
 }
 
+/** Seeds (which blocks lose their ACK) and ACKs lost per run: a minute or so in all. */
+export function lostAckSeeds(quick: boolean): number[] {
+  return quick ? [1, 2] : [1, 2, 3, 4];
+}
+
+export function lostAcksPerRun(quick: boolean): number {
+  return quick ? 1 : 2;
+}
+
+export const LOST_ACK_NOTE = [
+  'The same image is flashed at the default options (no --timeout) with no ACK lost, and with the ACKs of two data blocks lost on the way back (which blocks: chosen by a seed; each ACK lost once, the answer to its re-sent copy gets through).',
+  'Against the standard receiver (the `ymodem` profile: lrzsz rb\'s behaviour, which ACKs a re-sent copy of the block it has) on a line paced at 115200 baud, and against a listening virtual Photon (Device OS\'s receiver, which NAKs a copy of a block it has) over its USB model.',
+  'Timed from the first data block to the EOT; the cost of one lost ACK is (time with k lost − median time with none) / k, per run and over all runs.',
+  'The header\'s and the closing block\'s answers keep their long waits (the receiver erases or validates first), so their lost ACKs are not in this table; the first data block\'s answer is awaited for the whole timeout too (no answer has been seen yet to learn from), so a run that loses its ACK pays the receiver\'s own timeout for it.',
+].join(' ');
+
 const BAUD = 115_200;
 const UART_LATENCY_MS = 1;
 /** USB full-speed polls every 1 ms frame; Device OS writes each block to flash before its ACK. */

@@ -16,7 +16,7 @@ import { manyDevices } from './many-devices.js';
 import { particleCases, particleUsb } from './particle-usb.js';
 import { cpuDuringTransfer, memory, startup, timeToFirstBlock } from './process-runs.js';
 import { linkCases, throughput } from './throughput.js';
-import { lostAckCost, lostAckDialects } from './lost-acks.js';
+import { LOST_ACK_NOTE, lostAckCost, lostAckDialects, lostAckSeeds, lostAcksPerRun } from './lost-acks.js';
 import { load, machine, percent, seconds } from './stats.js';
 import { blockMs } from './theory.js';
 import { realUBootAgainstSb, transferBaudSpeedup } from './uboot.js';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     sections.push(`## Throughput on a paced serial line\n\n${THROUGHPUT_NOTE}\n\n${link.markdown}`);
 
     log('time lost per lost ACK…');
-    const lostAcks = await lostAckCost(images, lostAckDialects(quick), quick ? [1, 2] : [1, 2, 3, 4], quick ? 1 : 2, log);
+    const lostAcks = await lostAckCost(images, lostAckDialects(quick), lostAckSeeds(quick), lostAcksPerRun(quick), log);
     for (const cost of lostAcks.costs) {
       targets.push({ name: `time lost per lost ACK < 2 s at the default options: ${cost.name}`, ok: cost.msPerLostAck < 2_000 && cost.failures === 0, detail: `${seconds(cost.msPerLostAck)}${cost.failures ? `, ${cost.failures} runs failed` : ''}` });
     }
@@ -129,13 +129,6 @@ const THROUGHPUT_NOTE = [
   'The virtual `ymodem` receiver (lrzsz `rb`\'s behaviour: CRC-16, NAK then ACK for EOT, `C` after the header and after EOT) sits behind a line that carries baud/10 bytes per second each way and adds a fixed one-way latency to every chunk (`PacedLine`: each chunk arrives when its last byte would, deadlines kept to about 0.03 ms by a worker thread rather than setTimeout\'s whole milliseconds).',
   'serial-flash runs through the library\'s `flash()` and serialport\'s stream over the virtual binding; lrzsz `sb --ymodem` (`-k` for 1K blocks) runs as a child whose stdin/stdout are bridged to the same kind of device through the same `PacedLine` code.',
   'Both are timed the same way, at the device: from the moment the header\'s first byte entered the line to the moment the end-of-batch ACK got back. "of bound" is the YMODEM bound for that block size and latency (below) divided by the measured time.',
-].join(' ');
-
-const LOST_ACK_NOTE = [
-  'The same image is flashed at the default options (no --timeout) with no ACK lost, and with the ACKs of two data blocks lost on the way back (which blocks: chosen by a seed; each ACK lost once, the answer to its re-sent copy gets through).',
-  'Against the standard receiver (the `ymodem` profile: lrzsz rb\'s behaviour, which ACKs a re-sent copy of the block it has) on a line paced at 115200 baud, and against a listening virtual Photon (Device OS\'s receiver, which NAKs a copy of a block it has) over its USB model.',
-  'Timed from the first data block to the EOT; the cost of one lost ACK is (time with k lost − median time with none) / k, per run and over all runs.',
-  'The header\'s and the closing block\'s answers keep their long waits (the receiver erases or validates first), so their lost ACKs are not in this table.',
 ].join(' ');
 
 const PARTICLE_NOTE = [
