@@ -13,10 +13,10 @@ import { listCommand } from './commands/list.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type CliContext, type Output, terminalOutput } from './output.js';
 import { loadYargs } from './yargs-lite.js';
-import { attributeToOrigin, refuseEmptyValues, usageSentence } from './usage-message.js';
+import { attributeToOrigin, refuseEmptyValues, suggestOption, usageSentence } from './usage-message.js';
 import { REPORT_OPTIONS, RunReport } from './report.js';
 import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, refuseUnknownSettings, SettingOrigins } from './settings.js';
-import { optionNames } from './command-options.js';
+import { declaredOptions, optionNames } from './command-options.js';
 import { helpWidth } from './help.js';
 import { editDistance } from '../util/edit-distance.js';
 import { COMPLETION_HELP, COMPLETION_INSTALL, COMPLETION_KEY, completionsFor } from './completion.js';
@@ -84,7 +84,9 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
   try {
     await parser.config(config.values).parseAsync();
   } catch (error) {
-    return failed(attributeToOrigin(error, origins), argv, output, report);
+    const command = commands.find((c) => String(c.command).split(' ')[0] === argv[0]) ?? commands[0];
+    const options = Object.keys((await declaredOptions(command)).key);
+    return failed(suggestOption(attributeToOrigin(error, origins), options), argv, output, report);
   } finally {
     report.close();
   }

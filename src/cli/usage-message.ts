@@ -5,6 +5,7 @@
  * came from, not as a flag they never typed.
  */
 import { InputError } from '../errors.js';
+import { editDistance } from '../util/edit-distance.js';
 import type { SettingOrigins } from './settings.js';
 
 const INVALID_CHOICE = /Argument: ([\w-]+), Given: (.+?), Choices: (.+?)\s*$/m;
@@ -20,6 +21,18 @@ export function usageSentence(message: string, origins?: SettingOrigins): string
     return `--${option} must be one of ${listed}, not ${given}`;
   }
   return message.replace(/\s*\n\s*/g, ' ').trim().replace(/[.:]$/, '');
+}
+
+const UNKNOWN_ARGUMENT = /^Unknown arguments?: ([\w-]+)/;
+
+/** `Unknown argument: tagret` gains the option it was probably meant to be, among `options`. */
+export function suggestOption(error: unknown, options: readonly string[]): unknown {
+  if (!(error instanceof InputError) || error.code !== 'USAGE') return error;
+  const typed = UNKNOWN_ARGUMENT.exec(error.message)?.[1];
+  if (typed === undefined) return error;
+  const meant = options.filter((option) => option.length > 1).find((option) => editDistance(typed, option) <= Math.min(2, option.length - 2));
+  if (meant === undefined) return error;
+  return new InputError('USAGE', error.message.replace(UNKNOWN_ARGUMENT, (found) => `${found}; did you mean --${meant}?`), error.context);
 }
 
 const LEADING_OPTION = /^--([a-z][a-z-]*)\b/;

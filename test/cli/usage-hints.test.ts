@@ -188,3 +188,13 @@ test('a target\'s aliases are accepted where its name is (-t core, -t generic), 
   const help = await cli(['--help']);
   assert.match(help.stdout.replace(/\s+/g, ' '), /also -t generic/);
 });
+
+test('a mistyped option is named with the option it was probably meant to be', async () => {
+  for (const [args, meant] of [[[IMAGE, '--tagret', 'uboot'], '--target'], [['list', '--verbos'], '--verbose'], [['emulate', '--profil', 'photon'], '--profile']] as const) {
+    const run = await cli([...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assertOneSentence(run.stderr);
+    assert.match(run.stderr, new RegExp(`Unknown argument: \\w+; did you mean ${meant}\\?`));
+  }
+  assert.doesNotMatch((await cli([IMAGE, '--frobnicate'])).stderr, /did you mean/);
+});
