@@ -19,7 +19,7 @@ export const ERROR_CATALOGUE = {
     TRIGGER_PLACEHOLDER_UNKNOWN: 'The --trigger command uses a {placeholder} other than {address}, {size}, {name}.',
     TRANSFER_BAUD_UNSUPPORTED: '--transfer-baud was given for a target whose receiver cannot change its rate.',
     CONFIG_FILE: 'The configuration file is not a JSON object of option names and values.',
-    UNKNOWN_SETTING: 'The configuration file (or a SERIAL_FLASH_* variable) names an option serial-flash does not have.',
+    UNKNOWN_SETTING: 'A setting in the configuration file or a SERIAL_FLASH_* variable names no option, or gives a switch a value other than true or false.',
     LOG_FILE: 'The --log file cannot be written.',
     IMAGE_PATH: '`emulate --image` names a path that cannot be written.',
     FILE_NOT_FOUND: 'The firmware file does not exist.',

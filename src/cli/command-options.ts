@@ -10,6 +10,7 @@ export interface DeclaredOptions {
   key: Record<string, unknown>;
   alias: Record<string, string[]>;
   choices: Record<string, string[]>;
+  boolean: string[];
 }
 
 /** The options of `command` (with the global ones), as yargs records them. */
@@ -20,12 +21,14 @@ export async function declaredOptions(command: CommandModule<object, never> | un
   return (parser as unknown as { getOptions(): DeclaredOptions }).getOptions();
 }
 
-/** Every option name and alias any of `commands` takes. */
-export async function optionNames(commands: readonly CommandModule<object, never>[]): Promise<Set<string>> {
+/** Every option name and alias any of `commands` takes, and which of them are switches (booleans). */
+export async function optionNames(commands: readonly CommandModule<object, never>[]): Promise<{ names: Set<string>; switches: Set<string> }> {
   const names = new Set<string>();
+  const switches = new Set<string>();
   for (const command of commands) {
     const options = await declaredOptions(command);
     for (const key of [...Object.keys(options.key), ...Object.values(options.alias).flat()]) names.add(key);
+    for (const key of options.boolean) switches.add(key);
   }
-  return names;
+  return { names, switches };
 }

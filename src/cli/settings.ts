@@ -136,8 +136,26 @@ export function dropForeignSettings(argv: readonly string[]) {
  * environment only near-misses are refused (SERIAL_FLASH_ADRESS), since other tools may share
  * the prefix.
  */
-export function refuseUnknownSettings(config: Pick<ConfigFile, 'values' | 'origins'>, env: NodeJS.ProcessEnv, known: ReadonlySet<string>): void {
+export function refuseUnknownSettings(
+  config: Pick<ConfigFile, 'values' | 'origins'>,
+  env: NodeJS.ProcessEnv,
+  { names: known, switches }: { names: ReadonlySet<string>; switches: ReadonlySet<string> },
+): void {
   const options = [...known].filter((name) => name.length > 1).map(kebab);
+  const isSwitch = (name: string) => [...switches].some((option) => kebab(option) === kebab(name));
+  // A switch set to anything but true or false would be read as false: SERIAL_FLASH_VERIFY=1
+  // must not quietly mean "do not verify".
+  for (const [key, value] of Object.entries(config.values)) {
+    if (isSwitch(key) && typeof value !== 'boolean') {
+      throw new InputError('UNKNOWN_SETTING', `${config.origins[key] ?? 'The config file'}: ${key} must be true or false, not ${JSON.stringify(value)}.`);
+    }
+  }
+  for (const variable of Object.keys(env).filter((name) => name.startsWith(`${ENV_PREFIX}_`))) {
+    const name = variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-');
+    if (isSwitch(name) && !/^(true|false)$/.test(env[variable] ?? '')) {
+      throw new InputError('UNKNOWN_SETTING', `${variable}=${env[variable]} must be true or false; write ${variable}=true (or false).`);
+    }
+  }
   const isKnown = (name: string) => options.includes(kebab(name));
   const nearest = (name: string) => options.find((option) => editDistance(kebab(name), option) <= Math.min(2, option.length - 2));
   for (const key of Object.keys(config.values)) {

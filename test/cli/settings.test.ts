@@ -142,3 +142,17 @@ test('a misspelled setting in a config file or the environment is refused before
   assert.equal(env.code, 2, env.stderr);
   assert.match(env.stderr, /SERIAL_FLASH_TAGET is not an option of serial-flash \(did you mean SERIAL_FLASH_TARGET\?\)/);
 });
+
+test('a switch set to anything but true or false is refused, not read as false: SERIAL_FLASH_VERIFY=1 must not mean "do not verify"', async () => {
+  for (const value of ['1', 'yes', 'TRUE']) {
+    const run = await runCli([NO_PORT, IMAGE, '--dry-run'], { cwd: tmpdir(), env: { ...cleanEnv(), SERIAL_FLASH_FORCE: value } });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, new RegExp(`SERIAL_FLASH_FORCE=${value} must be true or false`));
+  }
+  const ok = await runCli([NO_PORT, IMAGE, '--dry-run'], { cwd: tmpdir(), env: { ...cleanEnv(), SERIAL_FLASH_FORCE: 'true' } });
+  assert.equal(ok.code, 0, ok.stderr);
+  const { sub } = project({ '.serial-flashrc': { verify: 'yes' } });
+  const file = await runMain(['list'], undefined, { cwd: sub });
+  assert.equal(file.code, 2, file.stderr);
+  assert.match(file.stderr, /verify must be true or false, not "yes"/);
+});
