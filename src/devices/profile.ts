@@ -98,7 +98,7 @@ export interface DeviceProfile {
   /** The protocols its receiver takes, the first by default; every one when absent. */
   readonly protocols?: readonly ProtocolName[];
   /** What to check when the receiver has not asked for the file after a few seconds (said while waiting). */
-  readonly receiverWait?: string;
+  receiverWait?(request: TargetRequest): string;
   /** Whether its receiver can run at another rate than the console (`transferBaud`). */
   readonly switchesBaud?: boolean;
   /** Whether control lines must be asserted on open (Photon-class devices send nothing until DTR). */

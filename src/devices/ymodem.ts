@@ -31,8 +31,11 @@ export const ymodemProfile: DeviceProfile = {
   aliases: ['generic'],
   summary: 'any standard YMODEM or XMODEM receiver that is already waiting (lrzsz rb/rx, IAP bootloader menus, boot ROMs)',
   example: ['/dev/ttyUSB0 app.bin --target ymodem', 'send to a receiver that is already waiting (rb, an IAP menu)'],
-  receiverWait:
-    'it must already be waiting for a YMODEM upload (start rb, or the download in the bootloader\'s menu); at a U-Boot console add -t uboot, at another console --trigger "COMMAND"',
+  receiverWait(request: TargetRequest): string {
+    const protocol = request.protocol ?? DEFAULT_PROTOCOL;
+    const program = protocol === 'ymodem' ? 'rb' : 'rx';
+    return `it must already be waiting for ${PROTOCOLS[protocol].upload} (start ${program}, or the download in the bootloader's menu) at this line's rate (--baud); at a U-Boot console add -t uboot, at another console --trigger "COMMAND"`;
+  },
   assertDtr: true,
 
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {

@@ -174,7 +174,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
       emit({ type: 'start', totalBytes: image.size });
-      const waiting = new ReceiverWaitNotice(profile, emit, RECEIVER_WAIT_NOTICE_MS * timeScale);
+      const waiting = new ReceiverWaitNotice(profile.receiverWait?.(request), emit, RECEIVER_WAIT_NOTICE_MS * timeScale);
       const sender = new FileSender(session.connection.stream, {
         ...senderOptions(options, request, session.connection, profile.senderOptions(request), timeScale),
         ...scaleDeviceWaits(learned, timeScale),
@@ -260,11 +260,11 @@ class ReceiverWaitNotice {
   private readonly timer: NodeJS.Timeout;
   private text = '';
 
-  constructor(profile: DeviceProfile, emit: (event: FlashEvent) => void, afterMs: number) {
+  constructor(receiverWait: string | undefined, emit: (event: FlashEvent) => void, afterMs: number) {
     this.timer = setTimeout(() => {
       const known = recognizeConsole(this.text);
       const waited = `no request from the receiver after ${Math.round(afterMs / 1000)} s`;
-      const hint = known ? `the device's text looks like ${known.name}'s console: add -t ${known.target}` : profile.receiverWait;
+      const hint = known ? `the device's text looks like ${known.name}'s console: add -t ${known.target}` : receiverWait;
       emit({ type: 'step', message: hint ? `${waited}; ${hint}` : `${waited}, still waiting` });
     }, afterMs);
     this.timer.unref();

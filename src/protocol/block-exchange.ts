@@ -178,7 +178,7 @@ export class BlockExchange {
     if (this.unbrokenRequests >= FLOOD_REQUESTS) {
       return `The line sent an unbroken stream of "C" or NAK (${this.unbrokenRequests} bytes) for ${within} instead of one request at a time, so no receiver was recognised; check the baud rate, and that only a receiver writes to this line.`;
     }
-    return `The receiver did not ask for the file within ${within}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload}.`;
+    return `The receiver did not ask for the file within ${within}; make sure it is waiting for ${PROTOCOLS[this.options.protocol ?? DEFAULT_PROTOCOL].upload} and that the line runs at its rate (--baud).`;
   }
 
   /**

@@ -102,11 +102,17 @@ test('a U-Boot prompt where a YMODEM receiver was expected: a step while waiting
   });
 });
 
-test('a receiver that stays silent: the step says what it waits for and what to check', async () => {
+test('a receiver that stays silent: the step says what it waits for (for the protocol asked) and what to check', async () => {
   await withBridge('', false, async (url) => {
     const run = await runCli([url, IMAGE, '-t', 'ymodem', '--start-timeout', '6']);
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stdout, /no request from the receiver after 5 s; it must already be waiting for a YMODEM upload.*-t uboot/);
+    assert.match(run.stdout, /no request from the receiver after 5 s; it must already be waiting for a YMODEM upload \(start rb.*\(--baud\).*-t uboot/);
+    assert.match(run.stderr, /did not ask for the file within 6 s; make sure it is waiting for a YMODEM upload and that the line runs at its rate \(--baud\)/);
+  });
+  await withBridge('', false, async (url) => {
+    const run = await runCli([url, IMAGE, '-t', 'ymodem', '--protocol', 'xmodem', '--start-timeout', '6']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /it must already be waiting for an XMODEM upload \(start rx/);
   });
 });
 
