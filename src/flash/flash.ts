@@ -174,6 +174,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
       emit({ type: 'start', totalBytes: image.size });
+      let transferStarted: number | undefined;
       const waiting = new ReceiverWaitNotice(profile.receiverWait?.(request), emit, RECEIVER_WAIT_NOTICE_MS * timeScale);
       const sender = new FileSender(session.connection.stream, {
         ...senderOptions(options, request, session.connection, profile.senderOptions(request), timeScale),
@@ -182,13 +183,16 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
         signal: options.signal,
         onEvent: (event) => {
           waiting.onEvent(event);
+          // The transfer is timed from the receiver's request: a receiver that takes 10 s to ask
+          // (rb) must not show in the line's rate.
+          if (event.type === 'receiver-ready') transferStarted ??= performance.now();
           if (event.type === 'progress') emit({ type: 'progress', bytes: event.bytesAcknowledged, totalBytes: event.totalBytes, block: event.block });
           else if (event.type === 'retry' || event.type === 'device-text' || event.type === 'phase') emit(event);
         },
       });
       const sending = performance.now();
       const result = await sender.send(image).finally(() => waiting.stop());
-      const transferSeconds = (performance.now() - sending) / 1000;
+      const transferSeconds = (performance.now() - (transferStarted ?? sending)) / 1000;
       const deviceSummary = await profile.finish(session, result);
       const verified = request.verify !== false ? await profile.verify?.(session, request, image, result) : undefined;
       return {

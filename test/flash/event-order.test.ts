@@ -39,3 +39,15 @@ test('plan, open, entry steps, start, phases in order with progress never going 
   assert.ok(types.includes('trace'));
 });
 
+
+test('transferSeconds runs from the receiver\'s first request: a receiver slow to ask does not show in the line\'s rate', async () => {
+  // The device holds its first answer back for 1 s; that second belongs to `seconds` alone.
+  const port = startVirtualPort('ymodem', { faults: { firstAnswerMs: 1_000 } });
+  try {
+    const result = await flash({ port: port.path, binding: port.binding, file: fixture('photon-user-part.bin'), target: 'ymodem' });
+    assert.ok('transferSeconds' in result);
+    assert.ok(result.seconds - result.transferSeconds >= 0.9, `${result.seconds.toFixed(3)} s in all, ${result.transferSeconds.toFixed(3)} s of transfer`);
+  } finally {
+    port.close();
+  }
+});
