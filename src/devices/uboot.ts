@@ -57,7 +57,12 @@ interface LoadState {
   loading: boolean;
   /** crc32 will check the load (not --no-verify). */
   verifies: boolean;
+  /** loadx (XMODEM) rather than loady: no size is sent, so U-Boot strips trailing 0x1A runs. */
+  xmodem: boolean;
 }
+
+/** What to do when U-Boot's own words name the cause: loading again would only fail again. */
+const WHERE_TO_LOAD = 'load it to an address in RAM (U-Boot\'s bdinfo shows where RAM is)';
 
 const loads = new WeakMap<DeviceSession, LoadState>();
 
@@ -81,7 +86,7 @@ export const ubootProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession, request: TargetRequest): Promise<void> {
     await awaitPrompt(session, UBOOT_PROMPT);
     const consoleBaud = session.connection.baudRate ?? 0;
-    const state: LoadState = { consoleBaud, switched: false, loading: false, verifies: request.verify !== false };
+    const state: LoadState = { consoleBaud, switched: false, loading: false, verifies: request.verify !== false, xmodem: (request.protocol ?? 'ymodem') !== 'ymodem' };
     loads.set(session, state);
     const transferBaud = request.transferBaud !== undefined && request.transferBaud !== consoleBaud ? request.transferBaud : undefined;
     const command = loadCommand({ ...request, transferBaud });
@@ -99,14 +104,19 @@ export const ubootProfile: DeviceProfile = {
     if (state) state.loading = false;
     if (!match[1]) {
       const reason = lastLineBefore(match.input ?? '', match.index ?? 0);
+      const advice = /flash/i.test(reason ?? '') ? `the address is in flash, not RAM, so ${WHERE_TO_LOAD}` : 'load it again';
       throw new TransferError(
         'ABORTED_ON_DEVICE',
-        `U-Boot acknowledged every block but then ended the load${reason ? ` with "${reason}"` : ''}, so it does not count it as loaded; load it again.`,
+        `U-Boot acknowledged every block but then ended the load${reason ? ` with "${reason}"` : ''}, so it does not count it as loaded; ${advice}.`,
       );
     }
     const reported = Number(match[1]);
     if (reported !== result.bytes) {
-      throw new TransferError('SIZE_MISMATCH', `U-Boot reports ${reported} bytes received but ${result.bytes} were sent; load it again.`);
+      const advice =
+        state?.xmodem && reported < result.bytes
+          ? "U-Boot's loadx drops a run of three or more 0x1A bytes from the end of every XMODEM block, so load it with YMODEM (leave out --protocol), which sends the size"
+          : 'load it again';
+      throw new TransferError('SIZE_MISMATCH', `U-Boot reports ${reported} bytes received but ${result.bytes} were sent; ${advice}.`);
     }
     const start = await waitForText(session, START_ADDRESS, SUMMARY_TIMEOUT_MS);
     if (state && start.match) state.startAddress = Number.parseInt(start.match[1]!, 16);
@@ -135,7 +145,7 @@ export const ubootProfile: DeviceProfile = {
     if (actual !== expected) {
       throw new TransferError(
         'VERIFY_MISMATCH',
-        `U-Boot's crc32 of the ${result.bytes} bytes at ${formatAddress(address)} is ${actual} but the file's is ${expected}, so memory does not hold the file; load it again.`,
+        `U-Boot's crc32 of the ${result.bytes} bytes at ${formatAddress(address)} is ${actual} but the file's is ${expected}, so memory does not hold the file; check that ${formatAddress(address)} is in RAM (U-Boot's bdinfo shows where), then load it again.`,
       );
     }
     return { command, crc32: actual };

@@ -105,6 +105,15 @@ describe('serial-flash into a real U-Boot', { skip }, () => {
     }
   });
 
+  test('--protocol xmodem with a file that ends in 0x1A bytes: loadx drops them, and the failure says to use YMODEM, not to load again', async () => {
+    const data = Buffer.concat([testData(1000, 26), Buffer.alloc(20, 0x1a)]);
+    const file = join(suite.dir, 'ends-in-sub.bin');
+    writeFileSync(file, data);
+    const run = await runCli([suite.uboot.path, file, '-t', 'uboot', '-a', `0x${hex(LOAD_ADDRESS + 0x380000)}`, '--protocol', 'xmodem'], { timeoutMs: 60_000 });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /U-Boot reports 1000 bytes received but 1020 were sent; U-Boot's loadx drops .* so load it with YMODEM \(leave out --protocol\), which sends the size\./);
+  });
+
   for (const protocol of ['xmodem', 'xmodem-1k'] as const) {
     test(`--protocol ${protocol}: loadx, verified with crc32`, async () => {
       const data = testData(protocol === 'xmodem' ? 3001 : 20_000, 25);
