@@ -53,7 +53,7 @@ export function emulateCommand({ output, report, setExitCode }: Cli): CommandMod
           describe: 'back in listening mode after every restart, as if MODE were held each time',
         })
         .option('listen', { type: 'string', describe: `serve on tcp://HOST:PORT; port 0 picks a free one [default: ${DEFAULT_LISTEN}]` })
-        .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal (needs socat); optional PATH for its link' })
+        .option('pty', { type: 'string', describe: 'also serve on a pseudo-terminal that carries the line rate (Perl on Linux; socat elsewhere); optional PATH for its link' })
         .option('once', { type: 'boolean', default: false, describe: 'exit after one transfer' })
         .option('image', { type: 'string', describe: 'write the image of an accepted transfer to FILE' })
         .option('seed', { type: 'number', describe: 'seed of the device id and of every fault, to replay a run' })
