@@ -133,14 +133,18 @@ export function refusalsFromDevice(image: ModuleInfo | { platformId: number }, d
 
 /**
  * Asks the device in listening mode what it is and refuses, before a byte of the image is
- * sent, what it rules out; the device is then told to leave listening mode (`x`). Returns the
- * device's answer (undefined when it has no `s`, and then only the image's own checks stand).
+ * sent, what it rules out. Returns the device's answer (undefined when it has no `s`, and
+ * then only the image's own checks stand).
+ *
+ * `signalled`: serial-flash put the device in listening mode (28800 baud), so after a refusal
+ * it tells it to leave (`x`); one found listening behind a port that cannot pass the signal
+ * stays listening, or the user would have to hold MODE again before the next try.
  */
 export async function checkImageWithDevice(
   session: DeviceSession,
   image: ModuleInfo | { platformId: number },
   imageName: string,
-  force = false,
+  options: { force?: boolean; signalled: boolean },
 ): Promise<DeviceModules | undefined> {
   const device = await askModules(session);
   if (!device) {
@@ -150,8 +154,8 @@ export async function checkImageWithDevice(
   const modules = describeDevice(device).modules.join(', ');
   session.onStep(`the device says it is ${platformName(device.platformId)}${modules ? ` with ${modules}` : ''}`);
   const refusals = refusalsFromDevice(image, device, imageName);
-  if (refusals.length === 0 || force) return device;
-  await session.write('x');
+  if (refusals.length === 0 || options.force) return device;
+  if (options.signalled) await session.write('x');
   throw imageRefusedError(refusals);
 }
 

@@ -33,6 +33,7 @@ export async function identifyParticleDevice(session: DeviceSession): Promise<De
   await session.write('v');
   const version = await waitForText(session, SYSTEM_VERSION, VERSION_TIMEOUT_MS);
   const listed = await askModules(session);
-  await session.write('x');
+  // Leave listening mode only where 28800 put it there: found there, it could not be put back.
+  if (signalled) await session.write('x');
   return { deviceId: id.match[1]!.toLowerCase(), systemVersion: version.match?.[1], ...(listed ? describeDevice(listed) : {}) };
 }

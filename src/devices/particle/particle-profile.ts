@@ -86,7 +86,7 @@ export const particleProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<SenderOptions | void> {
     const signalled = await switchToListeningRate(session, 'listening mode');
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
-    const device = info ? await checkImageWithDevice(session, info, image.name, request.force) : undefined;
+    const device = info ? await checkImageWithDevice(session, info, image.name, { force: request.force, signalled }) : undefined;
     const answer = await startReceiverFromConsole(session, FIRST_ANSWER_TIMEOUT_MS);
     if (answer !== 'silent') return;
     if (!signalled) throw noAnswerError('device', session.connection.description);

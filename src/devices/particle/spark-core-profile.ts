@@ -55,7 +55,7 @@ export const sparkCoreProfile: DeviceProfile = {
   async enterReceiver(session: DeviceSession, request: TargetRequest, image: FirmwareFile): Promise<SenderOptions | void> {
     if (await switchToListeningRate(session, 'its serial receiver mode')) return;
     // In listening mode (reached by hand over a port without line rate): is it a Core at all?
-    await checkImageWithDevice(session, { platformId: CORE.id }, image.name, request.force);
+    await checkImageWithDevice(session, { platformId: CORE.id }, image.name, { force: request.force, signalled: false });
     const answer = await startReceiverFromConsole(session, CORE_PROMPT_TIMEOUT_MS);
     if (answer === 'silent') throw noAnswerError('Spark Core', session.connection.description);
   },
