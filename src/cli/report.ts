@@ -77,6 +77,11 @@ export class RunReport {
     return this.jsonMode ? this.output.stderr : this.output.stdout;
   }
 
+  /** Where warnings go: stderr, beside the errors, whatever carries the rest. */
+  get warningOut(): TextOut {
+    return this.output.stderr;
+  }
+
   get humanColor(): boolean {
     return this.jsonMode ? Boolean(this.output.errorColor) : this.output.color;
   }

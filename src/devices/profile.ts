@@ -47,6 +47,8 @@ export interface ImageCheck {
   refusals: ImageRefusal[];
   /** Where the bytes will end up, when the target decides it (shown in plans and results). */
   destination?: number;
+  /** Why there, when it is not the image's own address ("where the Spark Core installs applications"). */
+  destinationReason?: string;
   /** What the image is, for the plan ("Photon user part 1, version 6"). */
   description?: string;
 }

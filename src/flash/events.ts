@@ -1,5 +1,6 @@
 /** What a flash reports while it runs. The library never prints; the CLI renders these. */
 import type { Verification } from '../devices/profile.js';
+import type { ImageRefusal } from '../image/firmware-file.js';
 import type { RetryReason, SenderPhase } from '../protocol/file-sender.js';
 import type { ProtocolName } from '../protocol/protocols.js';
 import type { TraceDirection } from './trace.js';
@@ -25,6 +26,8 @@ export interface FlashPlan {
   /** How the receiver will be started. */
   entry: string;
   baudRate?: number;
+  /** What the checks refused and --force overrode (absent when nothing was). */
+  forced?: ImageRefusal[];
 }
 
 export interface FlashResult {
@@ -45,6 +48,8 @@ export interface FlashResult {
    * or with `--verify` what the restarted device says it installed and the seconds that took.
    */
   verified?: Verification | { installed: string; seconds: number };
+  /** What the checks refused and --force sent anyway (absent when nothing was). */
+  forced?: ImageRefusal[];
 }
 
 /**
@@ -52,6 +57,7 @@ export interface FlashResult {
  *
  *   plan                       once, after every check, before the port is opened (a dry run
  *                              ends here)
+ *   warning                    once, before the port is opened, when --force overrides refusals
  *   open                       once, the port is open
  *   step, device-text          any number, while the device is brought to its receiver (and
  *                              again after the transfer, e.g. --verify)
@@ -69,6 +75,7 @@ export interface FlashResult {
  */
 export type FlashEvent =
   | { type: 'plan'; plan: FlashPlan }
+  | { type: 'warning'; message: string }
   | { type: 'open'; port: string }
   | { type: 'step'; message: string }
   | { type: 'device-text'; text: string }

@@ -8,7 +8,7 @@ import { chooseTarget, recognise, type TargetChoice } from '../devices/registry.
 import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
-import { openFirmwareFile, type FirmwareFile } from '../image/firmware-file.js';
+import { openFirmwareFile, refusalFinding, type FirmwareFile } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderEvent, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
@@ -128,6 +128,7 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
   }
   const check = await choice.profile.checkImage(image, request);
   if (check.refusals.length > 0 && !options.force) throw imageRefusedError(check.refusals);
+  const forced = check.refusals.length > 0 ? check.refusals : undefined;
   const blockSize = options.blockSize ?? PROTOCOLS[protocol].blockSize;
   const capabilities = await transportOf(port).capabilities(port, options.binding);
   if (options.verify && !choice.profile.verify) {
@@ -146,10 +147,11 @@ async function prepare(options: FlashOptions, image: FirmwareFile): Promise<Prep
     blockSize,
     blocks: Math.ceil(image.size / blockSize),
     address: check.destination ?? options.address,
-    addressReason: addressReason(options.address, check.destination),
+    addressReason: addressReason(options.address, check.destination, check.destinationReason),
     image: check.description,
     entry: choice.profile.describeEntry(request, capabilities),
     baudRate: capabilities.lineRate ? baudRate : undefined,
+    ...(forced ? { forced } : {}),
   };
   return { plan, choice, request };
 }
@@ -159,6 +161,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   const { profile } = choice;
   const started = performance.now();
   const timeScale = options.timeScale ?? 1;
+  if (plan.forced) emit({ type: 'warning', message: `sending ${image.name} although the checks refused it (--force): ${plan.forced.map(refusalFinding).join('; ')}.` });
   const sessionOptions: SessionOptions = {
     port: plan.port,
     baudRate: options.baudRate ?? DEFAULT_BAUD_RATE,
@@ -206,6 +209,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
         retries: result.retries,
         deviceSummary,
         verified,
+        ...(plan.forced ? { forced: plan.forced } : {}),
       };
     } catch (error) {
       const failure = asSerialFlashError(error);
@@ -234,11 +238,14 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   return { ...result, verified };
 }
 
-/** Why the plan's address: a --address that the image's own address overrides is said to be set aside. */
-function addressReason(given: number | undefined, destination: number | undefined): string | undefined {
-  if (given === undefined) return destination === undefined ? undefined : "the image's own";
+/**
+ * Why the plan's address: the image's own, or the target's where it installs every image at
+ * one place whatever the image says (the Spark Core); a --address it overrides is set aside.
+ */
+function addressReason(given: number | undefined, destination: number | undefined, targetReason: string | undefined): string | undefined {
+  if (given === undefined) return destination === undefined ? undefined : (targetReason ?? "the image's own");
   if (destination === undefined || destination === given) return 'as given with --address';
-  return `the image's own: the device installs it where the image says, so --address ${formatAddress(given)} is not used`;
+  return `${targetReason ?? "the image's own: the device installs it where the image says"}, so --address ${formatAddress(given)} is not used`;
 }
 
 /** The protocol asked for, or the target's own; refused before the port is opened when the target's receiver does not take it. */

@@ -47,6 +47,15 @@ export interface ImageRefusal {
   message: string;
 }
 
+/**
+ * What a refusal found, without its advice: every message is "finding; what to do." and once
+ * --force has overridden it, only the finding is worth repeating.
+ */
+export function refusalFinding(refusal: ImageRefusal): string {
+  const advice = refusal.message.lastIndexOf('; ');
+  return advice > 0 ? refusal.message.slice(0, advice) : refusal.message.replace(/\.$/, '');
+}
+
 export interface FirmwareFile {
   path: string;
   /** Base name, as sent in the YMODEM header and shown in messages. */

@@ -41,6 +41,9 @@ export class FlashJsonRenderer {
       case 'step':
         this.emit('step', { message: event.message });
         break;
+      case 'warning':
+        this.emit('warning', { message: event.message });
+        break;
       case 'device-text':
         this.emit('device-text', { text: event.text });
         break;
@@ -75,11 +78,12 @@ export class FlashJsonRenderer {
       transferSeconds: round(result.transferSeconds),
       transferBytesPerSecond: result.transferSeconds > 0 ? Math.round(result.bytes / result.transferSeconds) : undefined,
       ...(result.verified ? { verified: 'installed' in result.verified ? { installed: result.verified.installed, seconds: round(result.verified.seconds) } : result.verified } : {}),
+      ...(result.forced ? { forced: result.forced } : {}),
     });
   }
 
   dryRun(plan: FlashPlan): void {
-    this.finish(true, { dryRun: true, port: plan.port, target: plan.target, device: plan.device, address: plan.address, bytes: 0, totalBytes: plan.bytes });
+    this.finish(true, { dryRun: true, port: plan.port, target: plan.target, device: plan.device, address: plan.address, bytes: 0, totalBytes: plan.bytes, ...(plan.forced ? { forced: plan.forced } : {}) });
   }
 
   failure(error: unknown, exitCode: number): void {

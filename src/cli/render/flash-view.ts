@@ -34,6 +34,7 @@ export class FlashView {
       verbose: options.verbose,
       color: report.humanColor,
       plain: report.tracing,
+      warnings: report.warningOut,
     });
     const logStream = report.logStream();
     this.log = logStream ? new HumanRenderer({ out: logStream, quiet: false, verbose: true, color: false }) : undefined;

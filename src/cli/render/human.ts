@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { SingleBar } from 'cli-progress';
 import type { FlashEvent, FlashPlan, FlashResult } from '../../flash/events.js';
 import { formatAddress } from '../../image/address.js';
+import { refusalFinding } from '../../image/firmware-file.js';
 import { DEFAULT_PROTOCOL, PROTOCOLS, type ProtocolName } from '../../protocol/protocols.js';
 import { type Style, paint } from '../color.js';
 import { countBytes, formatBytes, formatRate, formatSeconds, plainProgress } from './format.js';
@@ -17,6 +18,11 @@ export interface HumanRendererOptions {
   color: boolean;
   /** Plain lines even on a terminal (a bar would fight with --trace lines). */
   plain?: boolean;
+  /**
+   * Where warnings go (stderr on a terminal), even with --quiet: a check --force overrode must
+   * not pass unnoticed in a script that hides the progress. The renderer's own stream when absent.
+   */
+  warnings?: Writable;
 }
 
 
@@ -38,6 +44,7 @@ export class HumanRenderer {
 
   onEvent = (event: FlashEvent): void => {
     if (event.type === 'plan') this.protocol = event.plan.protocol;
+    if (event.type === 'warning') return this.warn(event.message);
     if (this.options.quiet) return;
     switch (event.type) {
       case 'plan':
@@ -78,6 +85,7 @@ export class HumanRenderer {
     // Two figures, named: the line's speed (what the bar showed) and the whole run, which
     // includes entering the receiver and waiting for the device's verdict.
     this.line(`  ${describeTiming(result)}${retries}.`);
+    if (result.forced) this.line(`  ${this.paint('yellow', 'forced:')} sent although the checks refused it (--force): ${result.forced.map(refusalFinding).join('; ')}`);
     if (result.deviceSummary && !this.options.quiet) this.line(`  device: ${result.deviceSummary}`);
     if (result.verified && 'installed' in result.verified) {
       this.line(`${this.paint('green', '✔')} Verified after the restart: ${result.verified.installed} (${formatSeconds(result.verified.seconds)} more).`);
@@ -88,7 +96,7 @@ export class HumanRenderer {
 
   dryRun(plan: FlashPlan): void {
     this.line(describePlan(plan));
-    this.line('Dry run: all checks passed; nothing was sent.');
+    this.line(plan.forced ? 'Dry run: checks passed except what --force overrode (Forced above); nothing was sent.' : 'Dry run: all checks passed; nothing was sent.');
   }
 
   /** Leaves the terminal tidy before an error message. */
@@ -145,6 +153,12 @@ export class HumanRenderer {
     }
   }
 
+  private warn(message: string): void {
+    const text = `serial-flash: warning: ${message}`;
+    if (this.options.warnings) this.options.warnings.write(`${text}\n`);
+    else this.line(text);
+  }
+
   private paint(style: Style, text: string): string {
     return paint(this.options.color, style, text);
   }
@@ -194,6 +208,7 @@ export function describePlan(plan: FlashPlan): string {
     `Address: ${plan.address !== undefined ? formatAddress(plan.address) : 'decided by the receiver'}${plan.addressReason ? ` (${plan.addressReason})` : ''}`,
     `Blocks:  ${plan.blocks} × ${plan.blockSize} bytes, ${PROTOCOLS[plan.protocol].label}`,
     `Entry:   ${plan.entry}`,
+    ...(plan.forced ?? []).map((refusal) => `Forced:  ${refusalFinding(refusal)}; sent anyway (--force)`),
   ];
   return lines.join('\n');
 }

@@ -75,6 +75,7 @@ export class ManyView {
     view.json?.onEvent(event);
     view.log?.onEvent(event);
     if (event.type === 'plan') view.device = event.plan.device ?? event.plan.target;
+    if (event.type === 'warning') this.report.warningOut.write(`serial-flash: ${port}: warning: ${event.message}\n`);
     if (this.options.quiet) return;
     switch (event.type) {
       case 'step':

@@ -12,7 +12,7 @@
  * the platform is checked whenever there is an answer, dependencies whenever modules are listed.
  */
 import { imageRefusedError, TransferError } from '../../errors.js';
-import type { ImageRefusal } from '../../image/firmware-file.js';
+import { refusalFinding, type ImageRefusal } from '../../image/firmware-file.js';
 import { waitForText } from '../console.js';
 import type { DeviceSession } from '../profile.js';
 import { platformById, withArticle } from '../platforms.js';
@@ -154,7 +154,11 @@ export async function checkImageWithDevice(
   const modules = describeDevice(device).modules.join(', ');
   session.onStep(`the device says it is ${platformName(device.platformId)}${modules ? ` with ${modules}` : ''}`);
   const refusals = refusalsFromDevice(image, device, imageName);
-  if (refusals.length === 0 || options.force) return device;
+  if (refusals.length === 0) return device;
+  if (options.force) {
+    session.onStep(`sending anyway (--force), although the device's answer refuses the image: ${refusals.map(refusalFinding).join('; ')}`);
+    return device;
+  }
   if (options.signalled) await session.write('x');
   throw imageRefusedError(refusals);
 }

@@ -43,7 +43,13 @@ export const sparkCoreProfile: DeviceProfile = {
   async checkImage(image: FirmwareFile, request: TargetRequest): Promise<ImageCheck> {
     const refusals = protectedRegionRefusals(CORE, request.address, image.size);
     refusals.push(...(await checkCoreImage(image.read.bind(image), image.size, request.address, image.name)));
-    return { refusals, destination: CORE_APPLICATION_ADDRESS, description: `Spark Core application for ${formatAddress(CORE_APPLICATION_ADDRESS)}` };
+    return {
+      refusals,
+      destination: CORE_APPLICATION_ADDRESS,
+      destinationReason: 'where the Spark Core installs every application',
+      // A refused image is not what its vector table first suggested: say nothing it was refused for.
+      description: refusals.length === 0 ? `Spark Core application for ${formatAddress(CORE_APPLICATION_ADDRESS)}` : 'refused as a Spark Core application (see Forced)',
+    };
   },
 
   describeEntry(_request: TargetRequest, port): string {
