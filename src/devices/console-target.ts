@@ -7,6 +7,8 @@ import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { ReceiverDialect, SenderOptions } from '../protocol/file-sender.js';
 import type { ProtocolName } from '../protocol/protocols.js';
+import { CAN, CRC_REQUEST, NAK } from '../protocol/control-bytes.js';
+import { TIMED_OUT } from '../protocol/byte-reader.js';
 import { placementRefusals, protectedRegionRefusals } from './address-check.js';
 import { drainUntilQuiet, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest } from './profile.js';
@@ -149,15 +151,53 @@ function consoleTarget(spec: ConsoleTargetSpec): DeviceProfile {
 }
 
 export async function awaitPrompt(session: DeviceSession, prompt: RegExp): Promise<void> {
-  if ((await waitForText(session, prompt, PROMPT_GLANCE_MS)).match) return;
-  session.onStep('no prompt yet: pressing Ctrl-C to wake the console (Enter would run its last command again)');
-  await session.write(WAKE_KEY);
-  if ((await waitForText(session, prompt, PROMPT_TIMEOUT_MS)).match) return;
+  let found = await waitForPromptOrReceiver(session, prompt, PROMPT_GLANCE_MS);
+  if (found === 'prompt') return;
+  if (found === 'nothing') {
+    session.onStep('no prompt yet: pressing Ctrl-C to wake the console (Enter would run its last command again)');
+    await session.write(WAKE_KEY);
+    found = await waitForPromptOrReceiver(session, prompt, PROMPT_TIMEOUT_MS);
+    if (found === 'prompt') return;
+  }
+  if (found === 'receiver') {
+    // A load typed by hand or left by another program: it would take our file at its own address.
+    session.onStep('a receiver is already waiting for a file (a load typed earlier): cancelling it with CAN CAN CAN');
+    await session.write(CANCEL_WAITING_RECEIVER);
+    if ((await waitForText(session, prompt, PROMPT_TIMEOUT_MS)).match) return;
+  }
   throw new TransferError(
     'NO_PROMPT',
     `The console showed no prompt within ${PROMPT_TIMEOUT_MS / 1000} s; check the baud rate (--baud) and that the board is stopped at its boot prompt (press a key during autoboot).`,
     { phase: 'enter' },
   );
+}
+
+/** Three CANs cancel U-Boot's waiting receiver (xyzModem counts them; docs/protocol.md §7), as they do lrzsz's. */
+const CANCEL_WAITING_RECEIVER = Buffer.of(CAN, CAN, CAN);
+/** A receiver's request is followed by silence (it waits seconds for an answer); a line that starts with C goes on at once. */
+export const LONE_REQUEST_QUIET_MS = 100;
+
+/**
+ * Waits for the prompt, but stops at a receiver's request for a file — `C` or NAK alone at
+ * the start of a line (or after another one) with nothing after it — which a console never
+ * prints while it waits for a command.
+ */
+async function waitForPromptOrReceiver(session: DeviceSession, prompt: RegExp, timeoutMs: number): Promise<'prompt' | 'receiver' | 'nothing'> {
+  const deadline = performance.now() + timeoutMs * (session.timeScale ?? 1);
+  const lastBuffered = (byte: number, soFar: string) =>
+    (byte === CRC_REQUEST || byte === NAK) && session.reader.available === 0 && /(?:^|[\n\x15C])$/.test(soFar);
+  for (;;) {
+    const left = (deadline - performance.now()) / (session.timeScale ?? 1);
+    if (left <= 0) return 'nothing';
+    const { match } = await waitForText(session, prompt, left, { stopAt: lastBuffered });
+    if (match) return 'prompt';
+    if (session.reader.available === 0) return 'nothing';
+    const request = await session.reader.next(0, session.signal);
+    const next = await session.reader.next(LONE_REQUEST_QUIET_MS * (session.timeScale ?? 1), session.signal);
+    if (next === TIMED_OUT || next === CRC_REQUEST || next === NAK) return 'receiver';
+    // Text went on after it: the letter begins a line of text (the follower keeps it from stopping us again).
+    session.reader.unread(Buffer.of(request, next));
+  }
 }
 
 /** What U-Boot shares with any console; ./uboot.ts adds the rate switch and verification. */

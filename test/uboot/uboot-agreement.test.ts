@@ -120,6 +120,22 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'a loady left waiting (typed earlier): Ctrl-C alone does not end it, its C comes alone; CAN CAN CAN cancel it before any header, and the prompt returns',
+    async run(console) {
+      const before = await console.command('printenv filesize');
+      await console.write(`loady ${hex(LOAD_ADDRESS + 0x400000)}\r`);
+      await console.expect('bps...\r\n');
+      assert.deepEqual(await console.next(1), Buffer.of(CRC_REQUEST));
+      // What serial-flash does when it finds no prompt: one Ctrl-C, which loady only counts.
+      await console.write('\x03');
+      assert.deepEqual(await console.next(1, 10_000), Buffer.of(CRC_REQUEST), 'still waiting: another C, alone');
+      await console.write(Buffer.of(CAN, CAN, CAN));
+      const { before: beforePrompt } = await console.expect('=> ');
+      assert.equal(beforePrompt, '\r\nCancelled\r\n## Binary (ymodem) download aborted\r\n');
+      assert.equal(await console.command('printenv filesize'), before, 'nothing was loaded');
+    },
+  },
+  {
     name: 'an empty line runs the last command again (why serial-flash wakes U-Boot with Ctrl-C): after crc32 it prints the crc again; Ctrl-C prints <INTERRUPT> and runs nothing, nor does Enter after it',
     async run(console) {
       const answer = await console.command(`crc32 ${hex(LOAD_ADDRESS)} 10`);
