@@ -9,7 +9,7 @@ import { formatAddress } from '../image/address.js';
 import type { FirmwareFile } from '../image/firmware-file.js';
 import type { SendResult } from '../protocol/file-sender.js';
 import { PROMPT_GLANCE_MS, PROMPT_TIMEOUT_MS, SUMMARY_TIMEOUT_MS, UBOOT_BANNER, UBOOT_PROMPT, WAKE_KEY, awaitPrompt, ubootConsole } from './console-target.js';
-import { type ConsoleSession, waitForText } from './console.js';
+import { type ConsoleSession, type WaitResult, waitForText } from './console.js';
 import type { DeviceProfile, DeviceSession, ImageCheck, TargetRequest, Verification } from './profile.js';
 
 /** How a load ends on U-Boot's console: its summary (group 1: the size), or "download aborted". */
@@ -21,6 +21,7 @@ const READY = /## Ready for binary \((?:ymodem|xmodem)\) download to 0x[0-9A-F]+
 const CRC32_ANSWER = /crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})\r?\n|Unknown command 'crc32'/i;
 /** A board that has just started counts down to its boot command; a key stops it. */
 const AUTOBOOT_COUNTDOWN = /Hit any key to stop autoboot/;
+const START_OR_COUNTDOWN = new RegExp(`${START_ADDRESS.source}|${AUTOBOOT_COUNTDOWN.source}`, 'i');
 /** Keys pressed for a prompt after the transfer: one may be lost while the board is still restarting. */
 const PROMPT_KEYS = 3;
 /** How a load that did not complete ends on U-Boot's console (after "Cancelled", "Timed out"…). */
@@ -118,10 +119,14 @@ export const ubootProfile: DeviceProfile = {
           : 'load it again';
       throw new TransferError('SIZE_MISMATCH', `U-Boot reports ${reported} bytes received but ${result.bytes} were sent; ${advice}.`);
     }
-    const start = await waitForText(session, START_ADDRESS, SUMMARY_TIMEOUT_MS);
-    if (state && start.match) state.startAddress = Number.parseInt(start.match[1]!, 16);
+    // A board that restarts now must not count down unnoticed while this waits.
+    const start = await waitForText(session, START_OR_COUNTDOWN, SUMMARY_TIMEOUT_MS);
+    if (state && start.match?.[1]) state.startAddress = Number.parseInt(start.match[1], 16);
     if (state?.switched) await switchBack(session, state);
-    else await waitForText(session, UBOOT_PROMPT, PROMPT_TIMEOUT_MS);
+    else if (UBOOT_BANNER.test((await readToPrompt(session, start.text, PROMPT_TIMEOUT_MS, { keyWhenQuiet: false })).text)) {
+      session.onStep('the board restarted after the load (autoboot stopped at the prompt): its memory decides');
+      return `${match[0].trim()} (the board restarted after it)`;
+    }
     return match[0].trim();
   },
 
@@ -171,35 +176,19 @@ export const ubootProfile: DeviceProfile = {
 
 /**
  * No summary after the last ACK: the board may have restarted (its RAM survives a reset, U-Boot's
- * record of the load does not) and be counting down to its boot command. A key stops the
- * countdown (U-Boot eats that key, so a command typed into it loses its first letter) and keeps
- * the board where the load left it, at its prompt, before its boot command can overwrite RAM.
- * The key is Ctrl-C, which at a prompt runs nothing (Enter would run the last command again).
- * Then only crc32 of the memory can tell whether it holds the file: without it (--no-verify) a
- * restarted board's load is not counted as done.
+ * record of the load does not). Then only crc32 of the memory can tell whether it holds the
+ * file: without it (--no-verify) a restarted board's load is not counted as done.
  */
 async function promptAfterSilence(session: DeviceSession, state: LoadState | undefined, seen: string): Promise<string | undefined> {
-  const glance = await waitForText(session, UBOOT_PROMPT, PROMPT_GLANCE_MS);
-  let text = seen + glance.text;
-  let atPrompt = Boolean(glance.match);
-  const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
-  for (let key = 0; key < PROMPT_KEYS && !atPrompt; key++) {
-    session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Ctrl-C to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Ctrl-C for its prompt');
-    await session.write(WAKE_KEY);
-    const answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
-    text += answer.text;
-    if (!answer.match) break;
-    // A countdown that began after our key (it came while the board was restarting) needs another.
-    atPrompt = !AUTOBOOT_COUNTDOWN.test(answer.match[0]);
-  }
-  if (!atPrompt) {
+  const reached = await readToPrompt(session, seen, PROMPT_GLANCE_MS, { keyWhenQuiet: true });
+  if (!reached.atPrompt) {
     throw new TransferError(
       'NO_PROMPT',
       `U-Boot said nothing after the transfer and showed no prompt within ${PROMPT_TIMEOUT_MS / 1000} s, so the load could not be checked; stop the board at its prompt and load it again.`,
     );
   }
   if (state) state.loading = false;
-  if (!UBOOT_BANNER.test(text)) return undefined; // no word from U-Boot: the crc32 check decides
+  if (!UBOOT_BANNER.test(reached.text)) return undefined; // no word from U-Boot: the crc32 check decides
   if (state && !state.verifies) {
     throw new TransferError(
       'DEVICE_RESTARTED',
@@ -208,6 +197,38 @@ async function promptAfterSilence(session: DeviceSession, state: LoadState | und
   }
   session.onStep('the board restarted after the transfer (autoboot stopped at the prompt): its memory decides');
   return 'the board restarted after the transfer; its memory was checked after the restart';
+}
+
+/**
+ * Reads up to U-Boot's prompt after a load. A board that restarted meanwhile counts down to its
+ * boot command: a key stops the countdown (U-Boot eats that key, so a command typed into it
+ * loses its first letter) and keeps the board where the load left it, at its prompt, before its
+ * boot command can overwrite RAM. The key is Ctrl-C, which at a prompt runs nothing (Enter would
+ * run the last command again). `seen`: what was read since the load ended (a countdown may show
+ * in it already); `keyWhenQuiet`: press the key too when nothing comes within `firstWaitMs`.
+ * Returns all the text read, `seen` included.
+ */
+async function readToPrompt(
+  session: DeviceSession,
+  seen: string,
+  firstWaitMs: number,
+  { keyWhenQuiet }: { keyWhenQuiet: boolean },
+): Promise<{ text: string; atPrompt: boolean }> {
+  const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
+  const isPrompt = (answer: WaitResult) => answer.match !== undefined && !AUTOBOOT_COUNTDOWN.test(answer.match[0]);
+  const counting = seen.match(AUTOBOOT_COUNTDOWN);
+  let answer: WaitResult = counting ? { match: counting, text: '' } : await waitForText(session, promptOrCountdown, firstWaitMs);
+  let text = seen + answer.text;
+  if (!answer.match && !keyWhenQuiet) return { text, atPrompt: false };
+  for (let key = 0; key < PROMPT_KEYS && !isPrompt(answer); key++) {
+    session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Ctrl-C to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Ctrl-C for its prompt');
+    await session.write(WAKE_KEY);
+    // A countdown that began after our key (it came while the board was restarting) needs another.
+    answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
+    text += answer.text;
+    if (!answer.match) break;
+  }
+  return { text, atPrompt: isPrompt(answer) };
 }
 
 /**

@@ -53,6 +53,27 @@ test('bug: a U-Boot board that restarted after the last ACK got crc32 typed into
   }
 });
 
+test('a U-Boot board that restarts right after its summary is stopped at its prompt before crc32, not left to boot by itself', async () => {
+  const { path, data } = images.get('data', 3000);
+  const run = await flashVirtual('uboot', path, {}, UBOOT, (port) => {
+    const device = port.device as UBootDevice;
+    device.on('text', (text) => {
+      if (text.startsWith('## Start Addr')) device.powerCycle();
+    });
+  });
+  try {
+    assert.equal(run.error, undefined, run.error?.message);
+    const outcome = run.outcome as FlashResult;
+    assert.match(outcome.deviceSummary ?? '', /^## Total Size .* \(the board restarted after it\)$/);
+    assert.ok(outcome.verified);
+    assert.ok((run.port.device as UBootDevice).memory.read(ADDRESS, data.length).equals(data));
+    assert.doesNotMatch(run.view.deviceBytes().toString('latin1'), /No ethernet found/, 'its boot command did not run');
+    assert.match(run.view.hostBytes().toString('latin1'), /\x03(\x03)?crc32 81000000 bb8\r$/);
+  } finally {
+    run.port.close();
+  }
+});
+
 test('a U-Boot board that restarted after the last ACK, with --no-verify: not counted as loaded, the user told to check', async () => {
   const { path } = images.get('data', 3000);
   const run = await flashVirtual('uboot', path, {}, { ...UBOOT, verify: false }, resetAfterClosingAck);
