@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import crc32 from 'crc/calculators/crc32';
 import { createVirtualDevice, type VirtualDeviceOptions } from '../../src/emulator/index.js';
 import { TcpHost } from '../../src/emulator/tcp-host.js';
+import { VirtualBinding } from '../../src/emulator/virtual-binding.js';
 import { parseModuleList } from '../../src/devices/particle/device-modules.js';
 import { fixture } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
@@ -66,6 +67,23 @@ test('an Electron image sent to a Photon over tcp:// is refused after asking the
     assert.equal(again.code, 0, again.stderr);
     assert.equal((device.lastTransfer as { status: string } | undefined)?.status, 'accepted');
   });
+});
+
+test('a refused image on a port that carries the 28800 signal but names no device: serial-flash put the device in listening mode, so it takes it out', async () => {
+  // A USB-serial adapter's id (FTDI): the line rate reaches the device, the port says nothing of it.
+  const { device, wire } = createVirtualDevice('photon', { timeScale: TIME_SCALE });
+  const binding = new VirtualBinding();
+  binding.add('/dev/virtual-adapter', wire, { vendorId: '0403', productId: '6001' });
+  try {
+    assert.equal(device.mode, 'application');
+    const run = await runMain(['/dev/virtual-adapter', fixture('electron-user-part.bin'), '-t', 'particle'], binding);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /but the device says it is a Photon/);
+    assert.equal(device.mode, 'application', "the device was told to leave listening mode ('x')");
+  } finally {
+    device.dispose();
+    binding.remove('/dev/virtual-adapter');
+  }
 });
 
 test('a Photon user part sent to a Spark Core over tcp:// is refused: the Core says it is platform 0', async () => {
