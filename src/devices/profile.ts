@@ -58,6 +58,8 @@ export interface DeviceSession extends ConsoleSession {
   connection: Connection;
   /** A step worth telling the user about ("setting 28800 baud to enter listening mode"). */
   onStep(message: string): void;
+  /** What the user must hear even with --quiet: a refusal from the device's own answer that --force overrode. */
+  onWarning(message: string): void;
 }
 
 /** A connected device a profile recognised by its port's USB identity. */

@@ -57,7 +57,8 @@ export interface FlashResult {
  *
  *   plan                       once, after every check, before the port is opened (a dry run
  *                              ends here)
- *   warning                    once, before the port is opened, when --force overrides refusals
+ *   warning                    when --force overrides refusals: before the port is opened (the
+ *                              image's own checks), or once the device answered (its answer's)
  *   open                       once, the port is open
  *   step, device-text          any number, while the device is brought to its receiver (and
  *                              again after the transfer, e.g. --verify)

@@ -81,5 +81,6 @@ function deviceSession(
     write: (data) => writeWithin(connection.stream, data, { timeoutMs: CONSOLE_WRITE_TIMEOUT_MS, signal }),
     onText: (text) => emit({ type: 'device-text', text }),
     onStep: (message) => emit({ type: 'step', message }),
+    onWarning: (message) => emit({ type: 'warning', message }),
   };
 }

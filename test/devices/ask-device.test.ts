@@ -69,6 +69,15 @@ test('an Electron image sent to a Photon over tcp:// is refused after asking the
   });
 });
 
+test('--force past what the device said: a warning on stderr, even with --quiet, before the image is sent', async () => {
+  await overTcp('photon', {}, async (url) => {
+    const run = await runMain([url, fixture('electron-user-part.bin'), '--force', '--quiet']);
+    const warnings = run.stderr.split('\n').filter((line) => line.includes('warning'));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /^serial-flash: warning: sending electron-user-part\.bin although the device's answer refuses it \(--force\): electron-user-part\.bin is for an Electron \(platform 10\) but the device says it is a Photon \(platform 6\)\.$/);
+  });
+});
+
 test('a refused image on a port that carries the 28800 signal but names no device: serial-flash put the device in listening mode, so it takes it out', async () => {
   // A USB-serial adapter's id (FTDI): the line rate reaches the device, the port says nothing of it.
   const { device, wire } = createVirtualDevice('photon', { timeScale: TIME_SCALE });
