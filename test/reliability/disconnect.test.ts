@@ -105,7 +105,9 @@ test('a receiver that stops answering mid-transfer is given up on after --retrie
     const elapsed = performance.now() - started;
     assert.equal(run.code, 1, run.stderr);
     assert.match(errorLine(run.stderr), /^Block 4 was not accepted after 3 attempts \(last answer: no answer\); check the cable/);
-    assert.ok(elapsed >= 3 * 300 && elapsed < 3 * 300 + 1_500, `bounded by the timeouts: ${Math.round(elapsed)} ms`);
+    // --timeout and --retries were honoured: three waits of 0.3 s at least, and less than one
+    // wait at the default 10 s (a loaded machine stretches the run, it cannot stretch it that far).
+    assert.ok(elapsed >= 3 * 300 && elapsed < 10_000, `bounded by the timeouts: ${Math.round(elapsed)} ms`);
     assert.ok(view.hostBytes().subarray(-5).every((byte) => byte === 0x18), 'it was told to abort');
     assert.ok(view.hostCloses >= 1, 'the port was closed');
   } finally {
