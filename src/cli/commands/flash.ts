@@ -75,10 +75,10 @@ export function flashCommand(cli: Cli): CommandModule<object, FlashArgs> {
         .option('retries', { type: 'number', describe: 'attempts per block before giving up [default: 10]' })
         .option('timeout', { type: 'number', describe: 'seconds to wait for each answer [default: 10]' })
         .option('start-timeout', { type: 'number', describe: 'seconds to wait for the receiver to start [default: 60]' })
-        .option('wait', { type: 'string', describe: `wait up to SECONDS for the port to appear [default: ${DEFAULT_WAIT_SECONDS}]` })
+        .option('wait', { type: 'string', describe: `wait for the port to appear or come free: --wait alone waits up to ${DEFAULT_WAIT_SECONDS} s, --wait SECONDS that long (off unless given)` })
         .option('force', { type: 'boolean', default: false, describe: 'send even what the image and address checks refuse' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'run every check and show the plan; send nothing' })
-        .option('verify', { type: 'boolean', describe: "confirm the image with the device's own check: done where it costs nothing unless --no-verify; --verify also asks the restarted device" })
+        .option('verify', { type: 'boolean', describe: "confirm the load with the device's own check: a quick one (a CRC of what it holds) runs unless --no-verify; one that waits for a restart (asking what it installed) only with --verify" })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the result' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what is chosen and why, and every retry' })
         .epilogue(
