@@ -46,10 +46,18 @@ export class AnswerDeadline {
   /**
    * How long to wait, after a block sent more than once was answered, for the answers to its
    * other copies: the receiver answers each copy, and the one sent last may still have been
-   * crossing the line (`transitMs`) when the first answer left.
+   * crossing the line (`transitMs`) when the first answer left. `owed`: a copy went unanswered
+   * (sent again after a timeout), so its answer may still come, late: the line must then stay
+   * quiet as long as an answer is waited for before a copy is sent (the learnt deadline, a
+   * second at least). A shorter window was beaten by a receiver slowed down with the rest of a
+   * loaded machine: its answer came after the window and was taken for the next block's, and
+   * that block's NAK for the first EOT's (a false success, once in a loaded suite).
    */
-  otherAnswersMs(transitMs: number): number {
+  otherAnswersMs(transitMs: number, owed: boolean): number {
     // The answer times seen include the line's transit; before any, the line rate is all there is (on USB it overstates).
-    return this.samples > 0 ? Math.max(DUPLICATE_ANSWER_MS, 2 * this.smoothedMs) : DUPLICATE_ANSWER_MS + transitMs;
+    const usual = this.samples > 0 ? Math.max(DUPLICATE_ANSWER_MS, 2 * this.smoothedMs) : DUPLICATE_ANSWER_MS + transitMs;
+    if (!owed) return usual;
+    const learnt = this.samples > 0 ? 2 * this.smoothedMs + 4 * this.variationMs : 0;
+    return Math.max(MIN_DEADLINE_MS, learnt, usual);
   }
 }

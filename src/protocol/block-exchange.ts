@@ -255,6 +255,8 @@ export class BlockExchange {
     let answered = false;
     const transitMs = frame.length * this.timing.msPerByte;
     let copies = 0;
+    /** Copies sent again before any answer to them came: theirs may still come, late. */
+    let unanswered = 0;
     for (let attempt = 0; ; attempt++) {
       await this.write(frame);
       copies++;
@@ -267,7 +269,7 @@ export class BlockExchange {
         // Only a block sent once says how long answers take: a later one may answer either copy.
         if (copies === 1 && answer === ACK) learnt.observe(performance.now() - writtenAt);
         // Whatever was counted: the receiver's own timeout may have answered too (its NAK crossing a copy).
-        if (copies > 1) await this.takeOtherAnswers(copies, frame.length);
+        if (copies > 1) await this.takeOtherAnswers(copies, frame.length, unanswered > 0);
         return copies;
       }
       if (answer === 'timeout' && this.lineEchoes && !this.answeredBehindEcho) {
@@ -277,6 +279,7 @@ export class BlockExchange {
         );
       }
       const reason: RetryReason = answer === NAK ? 'nak' : answer === 'timeout' ? 'timeout' : 'crc-request';
+      if (reason === 'timeout') unanswered++;
       resentAfterSilence = reason !== 'nak';
       answered ||= reason !== 'timeout';
       if (attempt >= (answered ? Math.max(silentRetries, this.retries) : silentRetries)) {
@@ -294,8 +297,8 @@ export class BlockExchange {
    * own timeout may have answered as a copy crossed it; read now, none of them can be taken for
    * the next block's answer (which would leave every answer one block late from then on).
    */
-  async takeOtherAnswers(most: number, frameBytes: number): Promise<void> {
-    const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte);
+  async takeOtherAnswers(most: number, frameBytes: number, owed: boolean): Promise<void> {
+    const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte, owed);
     for (let left = most, lateWaits = 0; left > 0; ) {
       const startedAt = performance.now();
       if ((await this.readAnswer(withinMs)) !== 'timeout') {
