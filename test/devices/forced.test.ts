@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startVirtualPort } from '../../src/emulator/index.js';
+import { VirtualBinding } from '../../src/emulator/virtual-binding.js';
 import type { SparkCoreDevice } from '../../src/emulator/spark-core-device.js';
 import { fixture } from '../helpers/cli.js';
 import { runMain } from '../helpers/in-process-cli.js';
@@ -69,5 +70,19 @@ test('a forced flash warns once on stderr before sending, even with --quiet, and
     assert.equal(json.stderr.split('\n').filter((line) => line.includes('warning')).length, 1, json.stderr);
   } finally {
     port.close();
+  }
+});
+
+test('several devices forced at once: one warning per port on stderr, even with --quiet', async () => {
+  const binding = new VirtualBinding();
+  const ports = ['a', 'b'].map((name) => startVirtualPort('core', { timeScale: 0.05, binding, path: `/dev/virtual-core-${name}` }));
+  try {
+    const run = await runMain([LINKED_ELSEWHERE, ...ports.flatMap((port) => ['-p', port.path]), '--force', '--quiet'], binding);
+    assert.equal(run.code, 0, run.stderr);
+    const warnings = run.stderr.split('\n').filter((line) => line.includes('warning'));
+    assert.deepEqual(warnings.map((line) => line.split(':')[1]!.trim()).sort(), ports.map((port) => port.path));
+    for (const line of warnings) assert.match(line, FINDING);
+  } finally {
+    for (const port of ports) port.close();
   }
 });
