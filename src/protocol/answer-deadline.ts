@@ -53,11 +53,12 @@ export class AnswerDeadline {
    * loaded machine: its answer came after the window and was taken for the next block's, and
    * that block's NAK for the first EOT's (a false success, once in a loaded suite).
    */
-  otherAnswersMs(transitMs: number, owed: boolean): number {
+  otherAnswersMs(transitMs: number, owed: boolean, limitMs: number): number {
     // The answer times seen include the line's transit; before any, the line rate is all there is (on USB it overstates).
     const usual = this.samples > 0 ? Math.max(DUPLICATE_ANSWER_MS, 2 * this.smoothedMs) : DUPLICATE_ANSWER_MS + transitMs;
     if (!owed) return usual;
+    // Never longer than a copy's own wait (--timeout): the receiver's timeout is set against that.
     const learnt = this.samples > 0 ? 2 * this.smoothedMs + 4 * this.variationMs : 0;
-    return Math.max(MIN_DEADLINE_MS, learnt, usual);
+    return Math.max(usual, Math.min(limitMs, Math.max(MIN_DEADLINE_MS, learnt)));
   }
 }

@@ -269,7 +269,7 @@ export class BlockExchange {
         // Only a block sent once says how long answers take: a later one may answer either copy.
         if (copies === 1 && answer === ACK) learnt.observe(performance.now() - writtenAt);
         // Whatever was counted: the receiver's own timeout may have answered too (its NAK crossing a copy).
-        if (copies > 1) await this.takeOtherAnswers(copies, frame.length, unanswered > 0);
+        if (copies > 1) await this.takeOtherAnswers(copies, frame.length, unanswered > 0 ? timeoutMs + transitMs : undefined);
         return copies;
       }
       if (answer === 'timeout' && this.lineEchoes && !this.answeredBehindEcho) {
@@ -292,13 +292,14 @@ export class BlockExchange {
 
   /**
    * After a block of `frameBytes` that went more than once: the answers that may still come for
-   * it, read until the line is quiet for a while (at most `most` of them). The first copy's late ACK
+   * it, read until the line is quiet for a while (at most `most` of them); longer, up to
+   * `owedWithinMs`, when a copy went unanswered and its answer is owed. The first copy's late ACK
    * and its copy's ACK (or NAK) come in order, shortly one after the other, and the receiver's
    * own timeout may have answered as a copy crossed it; read now, none of them can be taken for
    * the next block's answer (which would leave every answer one block late from then on).
    */
-  async takeOtherAnswers(most: number, frameBytes: number, owed: boolean): Promise<void> {
-    const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte, owed);
+  async takeOtherAnswers(most: number, frameBytes: number, owedWithinMs?: number): Promise<void> {
+    const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte, owedWithinMs !== undefined, owedWithinMs ?? 0);
     for (let left = most, lateWaits = 0; left > 0; ) {
       const startedAt = performance.now();
       if ((await this.readAnswer(withinMs)) !== 'timeout') {

@@ -22,7 +22,7 @@ export async function sendYmodemBatch(exchange: BlockExchange, source: BlockSour
   // Each other copy of the header is answered too (ACK and `C` from rb, NAK from Device OS), and
   // a request may have crossed it: none of that is block 1's answer. A copy of the header goes
   // after a wait that ran out (receivers erase flash before they answer), so its answer is owed.
-  if (headerCopies > 1) await exchange.takeOtherAnswers(2 * (headerCopies - 1), header.length, true);
+  if (headerCopies > 1) await exchange.takeOtherAnswers(2 * (headerCopies - 1), header.length, timing.responseTimeoutMs);
   exchange.setPhase('data');
   await sendFileBlocks(exchange, source, blockSize);
   exchange.setPhase('eot');
