@@ -58,10 +58,16 @@ export async function waitForText(
   const lines = new DeviceTextCollector(session.onText);
   const deadline = performance.now() + scaled(session, timeoutMs);
   let text = '';
+  // Past the deadline, what had already arrived is still read: a stall of this process must
+  // not turn text that came in time into a timeout. Nothing later is: a console that never
+  // stops printing cannot stretch the wait.
+  let arrivedInTime: number | undefined;
   try {
     for (;;) {
       const left = deadline - performance.now();
-      const byte = left > 0 ? await session.reader.next(left, session.signal) : TIMED_OUT;
+      if (left <= 0) arrivedInTime ??= session.reader.available;
+      if (arrivedInTime !== undefined && arrivedInTime-- <= 0) return { match: undefined, text };
+      const byte = await session.reader.next(Math.max(left, 0), session.signal);
       if (byte === TIMED_OUT) return { match: undefined, text };
       if (options.stopAt?.(byte, text)) {
         session.reader.unread(Buffer.of(byte));
