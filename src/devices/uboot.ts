@@ -22,6 +22,7 @@ const CRC32_ANSWER = /crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})\r?\
 /** A board that has just started counts down to its boot command; a key stops it. */
 const AUTOBOOT_COUNTDOWN = /Hit any key to stop autoboot/;
 const START_OR_COUNTDOWN = new RegExp(`${START_ADDRESS.source}|${AUTOBOOT_COUNTDOWN.source}`, 'i');
+const LOAD_ENDED_OR_COUNTDOWN = new RegExp(`${LOAD_ENDED.source}|${AUTOBOOT_COUNTDOWN.source}`, 'i');
 /** Keys pressed for a prompt after the transfer: one may be lost while the board is still restarting. */
 const PROMPT_KEYS = 3;
 /** How a load that did not complete ends on U-Boot's console (after "Cancelled", "Timed out"…). */
@@ -99,9 +100,11 @@ export const ubootProfile: DeviceProfile = {
 
   async finish(session: DeviceSession, result: SendResult): Promise<string | undefined> {
     const state = loads.get(session);
-    const ended = await waitForText(session, LOAD_ENDED, SUMMARY_TIMEOUT_MS);
+    // A board that restarted counts down to its boot command (2 s): stop it at once, not after
+    // the whole wait for a summary that will not come.
+    const ended = await waitForText(session, LOAD_ENDED_OR_COUNTDOWN, SUMMARY_TIMEOUT_MS);
     const { match } = ended;
-    if (!match) return promptAfterSilence(session, state, ended.text);
+    if (!match || AUTOBOOT_COUNTDOWN.test(match[0])) return promptAfterSilence(session, state, ended.text);
     if (state) state.loading = false;
     if (!match[1]) {
       const reason = lastLineBefore(match.input ?? '', match.index ?? 0);
