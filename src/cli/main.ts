@@ -18,7 +18,7 @@ import { REPORT_OPTIONS, RunReport } from './report.js';
 import { type ConfigFile, dropForeignSettings, ENV_PREFIX, loadConfig, refuseUnknownSettings, SettingOrigins } from './settings.js';
 import { declaredOptions, optionNames } from './command-options.js';
 import { helpWidth } from './help.js';
-import { editDistance } from '../util/edit-distance.js';
+import { likelyMeant } from '../util/edit-distance.js';
 import { COMPLETION_HELP, COMPLETION_INSTALL, COMPLETION_KEY, completionsFor } from './completion.js';
 
 export async function main(argv: string[], output: Output = terminalOutput(), context: CliContext = {}): Promise<number> {
@@ -99,7 +99,7 @@ export async function main(argv: string[], output: Output = terminalOutput(), co
  */
 function mistypedCommand(word: string | undefined, commands: string[]): string | undefined {
   if (word === undefined || word.startsWith('-') || commands.includes(word) || existsSync(word)) return undefined;
-  return commands.find((command) => editDistance(word.toLowerCase(), command) <= Math.min(2, command.length - 2));
+  return likelyMeant(word.toLowerCase(), commands);
 }
 
 /** One sentence on stderr (and the result line and log entry), and the exit code. */

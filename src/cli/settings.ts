@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { editDistance } from '../util/edit-distance.js';
+import { likelyMeant } from '../util/edit-distance.js';
 
 export const ENV_PREFIX = 'SERIAL_FLASH';
 export const RC_FILE = '.serial-flashrc';
@@ -142,6 +142,10 @@ export function refuseUnknownSettings(
   { names: known, switches }: { names: ReadonlySet<string>; switches: ReadonlySet<string> },
 ): void {
   const options = [...known].filter((name) => name.length > 1).map(kebab);
+  // SERIAL_FLASH_BLOCK_SIZE → block-size
+  const variables = Object.keys(env)
+    .filter((variable) => variable.startsWith(`${ENV_PREFIX}_`))
+    .map((variable) => ({ variable, name: variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-') }));
   const isSwitch = (name: string) => [...switches].some((option) => kebab(option) === kebab(name));
   // A switch set to anything but true or false would be read as false: SERIAL_FLASH_VERIFY=1
   // must not quietly mean "do not verify".
@@ -150,21 +154,19 @@ export function refuseUnknownSettings(
       throw new InputError('UNKNOWN_SETTING', `${config.origins[key] ?? 'The config file'}: ${key} must be true or false, not ${JSON.stringify(value)}.`);
     }
   }
-  for (const variable of Object.keys(env).filter((name) => name.startsWith(`${ENV_PREFIX}_`))) {
-    const name = variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-');
+  for (const { variable, name } of variables) {
     if (isSwitch(name) && !/^(true|false)$/.test(env[variable] ?? '')) {
       throw new InputError('UNKNOWN_SETTING', `${variable}=${env[variable]} must be true or false; write ${variable}=true (or false).`);
     }
   }
   const isKnown = (name: string) => options.includes(kebab(name));
-  const nearest = (name: string) => options.find((option) => editDistance(kebab(name), option) <= Math.min(2, option.length - 2));
+  const nearest = (name: string) => likelyMeant(kebab(name), options);
   for (const key of Object.keys(config.values)) {
     if (isKnown(key)) continue;
     const hint = nearest(key);
     throw new InputError('UNKNOWN_SETTING', `${config.origins[key] ?? 'The config file'}: ${key} is not an option of serial-flash${hint ? ` (did you mean ${hint}?)` : ''}; fix or remove it.`);
   }
-  for (const variable of Object.keys(env).filter((name) => name.startsWith(`${ENV_PREFIX}_`))) {
-    const name = variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-');
+  for (const { variable, name } of variables) {
     const hint = isKnown(name) ? undefined : nearest(name);
     if (hint) throw new InputError('UNKNOWN_SETTING', `${variable} is not an option of serial-flash (did you mean ${envName(hint)}?); fix or unset it.`);
   }

@@ -5,7 +5,7 @@
  * came from, not as a flag they never typed.
  */
 import { InputError } from '../errors.js';
-import { editDistance } from '../util/edit-distance.js';
+import { likelyMeant } from '../util/edit-distance.js';
 import type { SettingOrigins } from './settings.js';
 
 const INVALID_CHOICE = /Argument: ([\w-]+), Given: (.+?), Choices: (.+?)\s*$/m;
@@ -30,7 +30,7 @@ export function suggestOption(error: unknown, options: readonly string[]): unkno
   if (!(error instanceof InputError) || error.code !== 'USAGE') return error;
   const typed = UNKNOWN_ARGUMENT.exec(error.message)?.[1];
   if (typed === undefined) return error;
-  const meant = options.filter((option) => option.length > 1).find((option) => editDistance(typed, option) <= Math.min(2, option.length - 2));
+  const meant = likelyMeant(typed, options);
   if (meant === undefined) return error;
   return new InputError('USAGE', error.message.replace(UNKNOWN_ARGUMENT, (found) => `${found}; did you mean --${meant}?`), error.context);
 }

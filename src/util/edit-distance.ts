@@ -11,3 +11,8 @@ export function editDistance(a: string, b: string): number {
   }
   return rows[a.length]![b.length]!;
 }
+
+/** The name among `names` that `word` is probably a typo of: two edits at most, fewer for short names. */
+export function likelyMeant(word: string, names: readonly string[]): string | undefined {
+  return names.find((name) => editDistance(word, name) <= Math.min(2, name.length - 2));
+}
