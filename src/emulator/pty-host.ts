@@ -89,6 +89,8 @@ export async function servePty(target: { host: string; port: number }, options: 
 
   const close = async (): Promise<void> => {
     closing = true;
+    // The path goes before the pty: once the pty is closed its number may be another program's.
+    rmSync(path, { force: true });
     const current = child;
     if (current && current.exitCode === null && current.signalCode === null) {
       await new Promise<void>((resolve) => {
@@ -96,7 +98,6 @@ export async function servePty(target: { host: string; port: number }, options: 
         current.kill();
       });
     }
-    rmSync(path, { force: true });
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   };
 

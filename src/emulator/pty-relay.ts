@@ -25,6 +25,8 @@ use IO::Socket::INET; use IO::Poll qw(POLLIN POLLHUP POLLERR);
 $| = 1;
 my ($host, $port, $link) = @ARGV;
 my ($master, $socket, $reported);
+# Stopped, the pty goes with the path (see below).
+$SIG{$_} = sub { unlink $link; exit 0 } for qw(TERM HUP INT);
 sub open_pty {
   sysopen($master, '/dev/ptmx', O_RDWR | O_NOCTTY) or die "ptmx: $!\n";
   my $unlock = pack('i', 0);
@@ -88,7 +90,9 @@ for (;;) {
     my $end = session();
     close($socket) if $socket; undef $socket;
     # The device went away: so does its port (closing the master hangs the slave up), and a new one appears.
-    if ($end eq 'gone') { close($master); last; }
+    # The path goes first, as a USB device's node does: once the master is closed its pts number
+    # is free for any other program's pty, and the path must never lead there.
+    if ($end eq 'gone') { unlink $link; close($master); last; }
   }
 }
 `;
