@@ -59,3 +59,32 @@ export async function startPtyPair(): Promise<PtyPair> {
     },
   };
 }
+
+/**
+ * The processes other than this one that have `path`'s pty open (Linux /proc), for a test that
+ * finds its own pty busy: pts numbers are reused at once, so a program that reopens a stale
+ * path can land in another test's pty.
+ */
+export async function otherHoldersOf(path: string): Promise<string[]> {
+  let device: string;
+  let pids: string[];
+  try {
+    device = await fsp.realpath(path);
+    pids = (await fsp.readdir('/proc')).filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid);
+  } catch {
+    return [];
+  }
+  const holders: string[] = [];
+  for (const pid of pids) {
+    try {
+      const fds = await fsp.readdir(`/proc/${pid}/fd`);
+      const targets = await Promise.all(fds.map((fd) => fsp.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+      if (!targets.includes(device)) continue;
+      const command = (await fsp.readFile(`/proc/${pid}/cmdline`, 'latin1')).split('\0').join(' ').trim();
+      holders.push(`${pid} ${command}`);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return holders;
+}

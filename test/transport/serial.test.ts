@@ -9,13 +9,25 @@ import { fileURLToPath } from 'node:url';
 import { DisconnectedError, PortError } from '../../src/errors.js';
 import type { Connection } from '../../src/transport/connection.js';
 import { translateOpenError } from '../../src/transport/port-errors.js';
-import { openSerial } from '../../src/transport/serial.js';
-import { ptySkipReason, startPtyPair, type PtyPair } from './pty-pair.js';
+import { openSerial, type OpenSerialOptions } from '../../src/transport/serial.js';
+import { otherHoldersOf, ptySkipReason, startPtyPair, type PtyPair } from './pty-pair.js';
 import { ALL_BYTE_VALUES, patternBytes, readBytes } from './stream-helpers.js';
 
 const BAUD = 115200;
 /** Each case takes milliseconds; a stuck one should fail with its name rather than hang the run. */
 const SUITE_TIMEOUT_MS = 30_000;
+
+/** openSerial on a pty of this file's own; should it be busy, the failure names who else has it. */
+async function openOwn(path: string, options: OpenSerialOptions): Promise<Connection> {
+  try {
+    return await openSerial(path, options);
+  } catch (error) {
+    if (error instanceof PortError && error.code === 'PORT_BUSY') {
+      error.message += ` Also open in: ${(await otherHoldersOf(path)).join('; ') || 'no other process'}.`;
+    }
+    throw error;
+  }
+}
 
 describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, timeout: SUITE_TIMEOUT_MS }, () => {
   let pair: PtyPair;
@@ -27,8 +39,8 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
   });
 
   it('carries every byte value and boundary-sized blocks unchanged in both directions', async () => {
-    const a = await openSerial(pair.a, { baudRate: BAUD });
-    const b = await openSerial(pair.b, { baudRate: BAUD });
+    const a = await openOwn(pair.a, { baudRate: BAUD });
+    const b = await openOwn(pair.b, { baudRate: BAUD });
     try {
       assert.equal(a.kind, 'pty');
       assert.equal(a.path, pair.a);
@@ -53,7 +65,7 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
   });
 
   it('reads what a plain file-descriptor writer sends, so its own settings make the line raw', async () => {
-    const a = await openSerial(pair.a, { baudRate: BAUD });
+    const a = await openOwn(pair.a, { baudRate: BAUD });
     const peer = await fsp.open(pair.b, 'r+');
     try {
       const arriving = readBytes(a.stream, ALL_BYTE_VALUES.length);
@@ -66,7 +78,7 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
   });
 
   it('changes the baud rate, including the non-standard 28800 that Particle devices watch for', async () => {
-    const a = await openSerial(pair.a, { baudRate: 9600 });
+    const a = await openOwn(pair.a, { baudRate: 9600 });
     try {
       assert.equal(a.baudRate, 9600);
       for (const rate of [28800, 115200, 921600, 9600]) {
@@ -83,7 +95,7 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
   });
 
   it('has no modem lines on a pty: canSignal is false, asking for DTR neither fails nor does anything', async () => {
-    const a = await openSerial(pair.a, { baudRate: BAUD, dtr: true });
+    const a = await openOwn(pair.a, { baudRate: BAUD, dtr: true });
     try {
       assert.equal(a.canSignal, false);
       assert.equal(a.usb, undefined);
@@ -94,7 +106,7 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
   });
 
   it('closes cleanly twice, resolves closed without an error, and refuses use afterwards', async () => {
-    const a = await openSerial(pair.a, { baudRate: BAUD });
+    const a = await openOwn(pair.a, { baudRate: BAUD });
     await a.close();
     await a.close();
     assert.deepEqual(await a.closed, {});
@@ -102,13 +114,13 @@ describe('openSerial on a real pseudo-terminal pair', { skip: ptySkipReason, tim
     await assert.rejects(a.setBaudRate(9600), DisconnectedError);
     await assert.rejects(a.drain(), DisconnectedError);
     // The exclusive lock is gone: the port opens again.
-    const again = await openSerial(pair.a, { baudRate: BAUD });
+    const again = await openOwn(pair.a, { baudRate: BAUD });
     await again.close();
   });
 
   it('reports a port held by another opener as PORT_BUSY and leaves the holder working', async () => {
-    const holder = await openSerial(pair.a, { baudRate: BAUD });
-    const b = await openSerial(pair.b, { baudRate: BAUD });
+    const holder = await openOwn(pair.a, { baudRate: BAUD });
+    const b = await openOwn(pair.b, { baudRate: BAUD });
     try {
       const error = await openSerial(pair.a, { baudRate: BAUD }).then(
         () => assert.fail('a second open succeeded'),
