@@ -28,6 +28,8 @@ export interface OpenSerialOptions {
 const USB_LOOKUP_TIMEOUT_MS = 1500;
 /** Linux, macOS and the Windows binding raise DTR and RTS when a port opens. */
 const SIGNALS_AFTER_OPEN: Required<ControlSignals> = { dtr: true, rts: true };
+/** Closing a file descriptor takes microseconds; a port reopened at once must find its lock gone. */
+const RELEASE_WAIT_MS = 2000;
 
 export async function openSerial(path: string, options: OpenSerialOptions): Promise<Connection> {
   const { baudRate } = options;
@@ -87,6 +89,8 @@ class SerialConnection implements Connection {
   #lostError: Error | undefined;
   #canSignal = false;
   #usb: UsbIdentity | undefined;
+  /** The native close under way after the port failed on its own: close() waits for it to release the lock. */
+  #releasing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -183,14 +187,12 @@ class SerialConnection implements Connection {
   async close(): Promise<void> {
     this.#closeRequested = true;
     if (!this.#finished) {
-      if (this.stream.isOpen) {
-        await new Promise<void>((resolve) => this.stream.close(() => resolve()));
-      } else if (this.stream.closing) {
-        await new Promise<void>((resolve) => this.stream.once('close', () => resolve()));
-      }
+      await withinMs(this.#release(), RELEASE_WAIT_MS);
       this.#finish(undefined);
     }
     await this.closed;
+    // Bounded: a close that never completes must not hang the caller (the OS frees it at exit).
+    await withinMs(this.#releasing, RELEASE_WAIT_MS);
   }
 
   #finish(error: Error | undefined): void {
@@ -198,10 +200,25 @@ class SerialConnection implements Connection {
     this.#finished = true;
     const lost = error ? this.#disconnected(error) : undefined;
     this.#lostError = lost;
-    if (this.stream.isOpen) this.stream.close(() => undefined);
+    this.#releasing = this.#release();
     // Destroying releases readers and makes later writes fail instead of waiting for a reopen.
     if (!this.stream.destroyed) this.stream.destroy();
     this.#resolveClosed(lost ? { error: lost } : {});
+  }
+
+  /** Closes the native port, or waits for the close serialport began itself after a failed read or write. */
+  #release(): Promise<void> {
+    if (this.stream.isOpen) return new Promise((resolve) => this.stream.close(() => resolve()));
+    if (!this.stream.closing) return Promise.resolve();
+    // destroy() emits a 'close' of its own; serialport's comes once `closing` is over.
+    return new Promise((resolve) => {
+      const whenReleased = (): void => {
+        if (this.stream.closing) return;
+        this.stream.off('close', whenReleased);
+        resolve();
+      };
+      this.stream.on('close', whenReleased);
+    });
   }
 
   #disconnected(cause: Error): DisconnectedError {

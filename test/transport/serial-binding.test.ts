@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import type { BindingInterface } from '@serialport/bindings-cpp';
 import { VirtualBinding, type DeviceEnd, type VirtualPortOptions } from '../../src/emulator/virtual-binding.js';
 import { DisconnectedError, PortError } from '../../src/errors.js';
 import { openSerial } from '../../src/transport/serial.js';
@@ -128,6 +129,33 @@ describe('openSerial over the virtual binding', () => {
     a.stream.write(Buffer.from([0x02]));
     const { error } = await a.closed;
     assert.ok(error instanceof DisconnectedError);
+  });
+
+  it('after a failed write, close() returns only once the port is released, so it reopens at once', async () => {
+    const { binding, path } = virtualDevice();
+    let released = false;
+    // A native close runs on a worker thread: here it takes a moment, and writes fail (device gone).
+    const slowToRelease: BindingInterface = {
+      list: () => binding.list(),
+      async open(options) {
+        const port = await binding.open(options);
+        const close = port.close.bind(port);
+        port.close = async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await close();
+          released = true;
+        };
+        port.write = () => Promise.reject(new Error('Input/output error'));
+        return port;
+      },
+    };
+    const a = await openSerial(path, { baudRate: 115200, binding: slowToRelease });
+    a.stream.write(Buffer.from([0x02]));
+    assert.ok((await a.closed).error instanceof DisconnectedError);
+    await a.close();
+    assert.equal(released, true, 'close() returned while the port was still being released');
+    const again = await openSerial(path, { baudRate: 115200, binding });
+    await again.close();
   });
 
   it('lists the binding\'s ports when the requested one is missing, and reports a second opener as busy', async () => {
