@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startVirtualPort } from '../../src/emulator/index.js';
 import { flash } from '../../src/flash/flash.js';
-import { AnswerDeadline, MIN_DEADLINE_MS } from '../../src/protocol/answer-deadline.js';
+import { AnswerDeadline, MIN_DEADLINE_MS, MIN_OWED_QUIET_MS } from '../../src/protocol/answer-deadline.js';
 import { photonUserPart } from '../bench/images.js';
 import { removeTempDir, tempDir } from '../helpers/temp-dir.js';
 
@@ -26,6 +26,17 @@ test('fast answers: the floor; each further copy of the same block waits twice a
   assert.equal(deadline.forAttempt(5, 10_000), 10_000);
   // A --timeout below the floor is kept.
   assert.equal(deadline.forAttempt(0, 500), 500);
+});
+
+test('after a copy sent because a wait ran out, the quiet wait for its owed answer is a second at least, longer than that wait', () => {
+  const deadline = new AnswerDeadline();
+  for (let i = 0; i < 20; i++) deadline.observe(5);
+  assert.equal(deadline.otherAnswersMs(10, true, 10_000), MIN_OWED_QUIET_MS);
+  assert.ok(MIN_OWED_QUIET_MS >= 1000 && MIN_OWED_QUIET_MS > deadline.forAttempt(0, 10_000));
+  // Answers not owed (copies all answered) need only the usual answer time.
+  assert.ok(deadline.otherAnswersMs(10, false, 10_000) < MIN_OWED_QUIET_MS);
+  // Never beyond --timeout, which the receiver's own timeout is set against.
+  assert.equal(deadline.otherAnswersMs(10, true, 800), 800);
 });
 
 test('slow and uneven answers stretch the wait well beyond the usual answer', () => {
