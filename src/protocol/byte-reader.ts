@@ -87,8 +87,10 @@ export class ByteReader {
     if (this.ended) throw this.ended;
     if (signal?.aborted) throw cancelled(signal);
     await new Promise<void>((resolve, reject) => {
+      let ioTurn: NodeJS.Immediate | undefined;
       const done = () => {
         clearTimeout(timer);
+        clearImmediate(ioTurn);
         signal?.removeEventListener('abort', onAbort);
         this.waiter = undefined;
       };
@@ -96,9 +98,14 @@ export class ByteReader {
         done();
         reject(cancelled(signal!));
       };
+      // Expired timers run before the I/O that became ready meanwhile is read: after a stall of
+      // this process, bytes that arrived before the deadline would count as silence (an answer
+      // then taken for the next block's). They get one turn of the event loop first.
       const timer = setTimeout(() => {
-        done();
-        resolve();
+        ioTurn = setImmediate(() => {
+          done();
+          resolve();
+        });
       }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = () => {
