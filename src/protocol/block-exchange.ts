@@ -5,6 +5,7 @@
  * A framer decides which frames to send in which order; the core decides how one is
  * exchanged. It knows nothing of serial ports: any duplex byte stream will do.
  */
+import { performance as loopClock } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
 import type { BlockSize, Checksum } from './blocks.js';
@@ -45,6 +46,12 @@ const FLOOD_REQUESTS = 100;
 const STALE_ANSWER_NOISE = 8;
 /** A timer that fires this much after its time shows an event loop too busy to have read what arrived. */
 const LATE_TIMER_MS = 50;
+/**
+ * A wait during which the event loop ran other work for more than this share of the time was
+ * no quiet line either: a stall that ended just before the deadline leaves what came meanwhile
+ * unread (and a receiver emulated in this process had no time to answer).
+ */
+const BUSY_LOOP_SHARE = 0.5;
 /** Waits for owed answers taken again after a busy event loop, at most. */
 const MAX_LATE_WAITS = 4;
 /** A write shorter than this never counts as stalled, however short --timeout is. */
@@ -302,13 +309,16 @@ export class BlockExchange {
     const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte, owedWithinMs !== undefined, owedWithinMs ?? 0);
     for (let left = most, lateWaits = 0; left > 0; ) {
       const startedAt = performance.now();
+      const loopBefore = loopClock.eventLoopUtilization();
       if ((await this.readAnswer(withinMs)) !== 'timeout') {
         left--;
         continue;
       }
-      // A wait that ended late was a busy event loop, not a quiet line: an expired timer runs
-      // before the bytes that came meanwhile are read. Wait again while the loop keeps up.
-      if (performance.now() - startedAt <= withinMs + LATE_TIMER_MS || ++lateWaits > MAX_LATE_WAITS) return;
+      // A wait that ended late, or that the event loop spent mostly on other work, was a busy
+      // event loop, not a quiet line: an expired timer runs before the bytes that came meanwhile
+      // are read. Wait again while the loop keeps up.
+      const busy = loopClock.eventLoopUtilization(loopBefore).utilization > BUSY_LOOP_SHARE;
+      if ((performance.now() - startedAt <= withinMs + LATE_TIMER_MS && !busy) || ++lateWaits > MAX_LATE_WAITS) return;
     }
   }
 
