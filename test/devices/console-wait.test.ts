@@ -8,15 +8,10 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { waitForText, type ConsoleSession } from '../../src/devices/console.js';
 import { ByteReader } from '../../src/protocol/byte-reader.js';
+import { stall } from '../helpers/stall.js';
 
 function consoleOn(stream: PassThrough): ConsoleSession {
   return { reader: new ByteReader(stream), write: async () => undefined, onText: () => undefined };
-}
-
-/** Keeps the event loop busy for `ms`, as a starved process or a long callback does. */
-function stall(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
 }
 
 test('a prompt printed before the deadline is found although the process stalled past it', async () => {

@@ -9,12 +9,7 @@ import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { ByteReader, TIMED_OUT } from '../../src/protocol/byte-reader.js';
 import { ACK } from '../../src/protocol/control-bytes.js';
-
-/** Keeps the event loop busy for `ms`, as a starved process or a long callback does. */
-function stall(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
+import { stall } from '../helpers/stall.js';
 
 test('an answer that arrived before the deadline is read although the process stalled past it', async () => {
   const stream = new PassThrough();

@@ -17,18 +17,13 @@ import { flash } from '../../src/flash/flash.js';
 import { ACK, NAK, STX } from '../../src/protocol/control-bytes.js';
 import { removeTempDir, tempDir } from '../helpers/temp-dir.js';
 import { testData } from '../helpers/virtual-link.js';
+import { stall } from '../helpers/stall.js';
 
 const BAUD = 115_200;
 /** The block sent twice: by then the sender has learnt how long answers take. */
 const DOUBLED_BLOCK = 4;
 /** The sender's quiet wait after a block sent twice, at least (answer-deadline.ts). */
 const QUIET_WAIT_MS = 250;
-
-/** Keeps the event loop busy for `ms`, as a starved process or a long callback does. */
-function stall(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
 
 test('an answer held up by a stall of this process is not taken for the next block’s', { timeout: 60_000 }, async () => {
   const dir = tempDir('stalled');
