@@ -174,6 +174,8 @@ export interface ErrorContext {
   profile?: string;
   /** Every refusal of the image checks (the code names the first). */
   refusals?: ImageRefusal[];
+  /** The refusals --force overrode before the failure. */
+  forced?: ImageRefusal[];
 }
 
 /** How a failed transfer left the receiver: decides whether it still needs telling to abort. */

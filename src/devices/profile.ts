@@ -58,8 +58,13 @@ export interface DeviceSession extends ConsoleSession {
   connection: Connection;
   /** A step worth telling the user about ("setting 28800 baud to enter listening mode"). */
   onStep(message: string): void;
-  /** What the user must hear even with --quiet: a refusal from the device's own answer that --force overrode. */
-  onWarning(message: string): void;
+  /**
+   * A refusal from the device's own answer that --force overrode: the user hears `message` even
+   * with --quiet, and the result records the refusals beside those of the image checks.
+   */
+  onForced(refusals: ImageRefusal[], message: string): void;
+  /** What onForced recorded. */
+  readonly forced: readonly ImageRefusal[];
 }
 
 /** A connected device a profile recognised by its port's USB identity. */

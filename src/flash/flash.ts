@@ -5,10 +5,10 @@
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { chooseTarget, recognise, type TargetChoice } from '../devices/registry.js';
-import type { DeviceProfile, TargetRequest } from '../devices/profile.js';
+import type { DeviceProfile, DeviceSession, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
-import { openFirmwareFile, refusalFinding, type FirmwareFile } from '../image/firmware-file.js';
+import { openFirmwareFile, refusalFinding, type FirmwareFile, type ImageRefusal } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderEvent, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
@@ -173,6 +173,8 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
     emit,
     release: (session) => profile.release(session),
   };
+  // What --force overrode: the image checks' refusals, then any from the device's own answer.
+  const forcedIn = (session: DeviceSession): ImageRefusal[] => [...(plan.forced ?? []), ...session.forced];
   const attempt = (): Promise<FlashResult> => withDeviceSession(sessionOptions, async (session): Promise<FlashResult> => {
     try {
       const learned = (await profile.enterReceiver(session, request, image)) ?? {};
@@ -198,6 +200,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
       const transferSeconds = (performance.now() - (transferStarted ?? sending)) / 1000;
       const deviceSummary = await profile.finish(session, result);
       const verified = request.verify !== false ? await profile.verify?.(session, request, image, result) : undefined;
+      const forced = forcedIn(session);
       return {
         ok: true,
         port: plan.port,
@@ -209,13 +212,15 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
         retries: result.retries,
         deviceSummary,
         verified,
-        ...(plan.forced ? { forced: plan.forced } : {}),
+        ...(forced.length > 0 ? { forced } : {}),
       };
     } catch (error) {
       const failure = asSerialFlashError(error);
       // Failures before the sender started (entering the receiver) still say how much was at stake.
       failure.context.totalBytes ??= image.size;
       failure.context.bytesAcknowledged ??= 0;
+      const forced = forcedIn(session);
+      if (forced.length > 0) failure.context.forced ??= forced;
       throw await profile.explain(failure, session);
     }
   });

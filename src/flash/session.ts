@@ -12,6 +12,7 @@ import type { Connection } from '../transport/connection.js';
 import { openConnection } from '../transport/open.js';
 import { withinMs } from '../util/within.js';
 import type { FlashEvent } from './events.js';
+import type { ImageRefusal } from '../image/firmware-file.js';
 import { tapTraffic } from './trace.js';
 
 /** A console command (`f`, `loady …`) is a few bytes: one still not written after this is stuck behind a device that stopped reading. */
@@ -73,6 +74,7 @@ function deviceSession(
   emit: (e: FlashEvent) => void,
   timeScale: number,
 ): DeviceSession {
+  const forced: ImageRefusal[] = [];
   return {
     connection,
     reader,
@@ -81,6 +83,10 @@ function deviceSession(
     write: (data) => writeWithin(connection.stream, data, { timeoutMs: CONSOLE_WRITE_TIMEOUT_MS, signal }),
     onText: (text) => emit({ type: 'device-text', text }),
     onStep: (message) => emit({ type: 'step', message }),
-    onWarning: (message) => emit({ type: 'warning', message }),
+    onForced: (refusals, message) => {
+      forced.push(...refusals);
+      emit({ type: 'warning', message });
+    },
+    forced,
   };
 }

@@ -69,12 +69,19 @@ test('an Electron image sent to a Photon over tcp:// is refused after asking the
   });
 });
 
-test('--force past what the device said: a warning on stderr, even with --quiet, before the image is sent', async () => {
+test('--force past what the device said: a warning on stderr, even with --quiet, before the image is sent; the result records it', async () => {
   await overTcp('photon', {}, async (url) => {
     const run = await runMain([url, fixture('electron-user-part.bin'), '--force', '--quiet']);
     const warnings = run.stderr.split('\n').filter((line) => line.includes('warning'));
     assert.equal(warnings.length, 1, run.stderr);
     assert.match(warnings[0]!, /^serial-flash: warning: sending electron-user-part\.bin although the device's answer refuses it \(--force\): electron-user-part\.bin is for an Electron \(platform 10\) but the device says it is a Photon \(platform 6\)\.$/);
+  });
+  await overTcp('photon', {}, async (url) => {
+    const run = await runMain([url, fixture('electron-user-part.bin'), '--force', '--json']);
+    // The Photon takes the Electron's image and refuses it itself; the failure says what was forced.
+    assert.equal(run.code, 1, run.stderr);
+    const result = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; forced?: { message: string }[] }).find((line) => line.type === 'result');
+    assert.match(result?.forced?.[0]?.message ?? '', /but the device says it is a Photon \(platform 6\)/, run.stdout);
   });
 });
 

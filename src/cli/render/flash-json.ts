@@ -97,6 +97,7 @@ export class FlashJsonRenderer {
       address: this.plan?.address ?? requested.address,
       bytes,
       totalBytes: this.totalBytes ?? this.plan?.bytes,
+      ...(context.forced ? { forced: context.forced } : {}),
     };
     if (this.options.port === undefined) this.lines.failure(error, exitCode, fields);
     else this.lines.event('device-result', { ...fields, ok: false, ...errorFields(error), exitCode });

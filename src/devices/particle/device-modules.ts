@@ -156,7 +156,7 @@ export async function checkImageWithDevice(
   const refusals = refusalsFromDevice(image, device, imageName);
   if (refusals.length === 0) return device;
   if (options.force) {
-    session.onWarning(`sending ${imageName} although the device's answer refuses it (--force): ${refusals.map(refusalFinding).join('; ')}.`);
+    session.onForced(refusals, `sending ${imageName} although the device's answer refuses it (--force): ${refusals.map(refusalFinding).join('; ')}.`);
     return device;
   }
   if (options.signalled) await session.write('x');
