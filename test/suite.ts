@@ -12,6 +12,11 @@ import { fileURLToPath } from 'node:url';
 const TEST_ROOT = dirname(fileURLToPath(import.meta.url));
 /** Every process the suite starts inherits this variable, so the ones still alive at the end can be found. */
 const MARKER = 'SERIAL_FLASH_SUITE_RUN';
+/**
+ * A test file still running after this long has hung: it fails with its name instead of holding
+ * CI up forever. The slowest file takes under a minute on a loaded 2-core machine.
+ */
+const FILE_TIMEOUT_MS = 300_000;
 /** Processes get this long to finish exiting after the last test file ends. */
 const EXIT_GRACE_MS = 2_000;
 
@@ -20,7 +25,7 @@ const suiteTmp = mkdtempSync(join(tmpdir(), 'serial-flash-suite-'));
 const runId = `${process.pid}-${Date.now()}`;
 
 const code = await new Promise<number>((resolve) => {
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files], {
     stdio: 'inherit',
     env: { ...process.env, TMPDIR: suiteTmp, [MARKER]: runId },
   });

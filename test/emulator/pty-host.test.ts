@@ -16,7 +16,7 @@ const RESETS = 30;
 /** A hangup is seen within microseconds of the close; this bounds a relay that never closes. */
 const HANGUP_WITHIN_MS = 5000;
 
-test('a device that goes away takes its pty path first: the path never names a closed pty', { skip }, async () => {
+test('a device that goes away takes its pty path first: the path never names a closed pty', { skip, timeout: 30_000 }, async () => {
   const sessions: Socket[] = [];
   const server: Server = createServer((socket) => sessions.push(socket));
   server.listen(0, '127.0.0.1');
