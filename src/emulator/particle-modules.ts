@@ -8,7 +8,7 @@
 import { regionsOfKind, type FlashRegion, type Platform } from '../devices/platforms.js';
 import { refusalsFromDevice, parseModuleList, type DeviceModules } from '../devices/particle/device-modules.js';
 import { checkParticleImage } from '../devices/particle/module-checks.js';
-import { CRC_TRAILER_BYTES, MODULE_FUNCTION, MODULE_INFO_HEAD_BYTES, parseModuleInfo, suffixShaRange, type ModuleInfo } from '../devices/particle/module-info.js';
+import { CRC_TRAILER_BYTES, MODULE_FUNCTION, MODULE_INFO_HEAD_BYTES, parseModuleInfo, userPartSha256, type ModuleInfo } from '../devices/particle/module-info.js';
 import { bufferSource } from '../image/firmware-file.js';
 import type { FlashMemory } from './flash-memory.js';
 import { moduleListLine, moduleVersionOf, type ListedModule } from './listening-console.js';
@@ -86,8 +86,7 @@ export class ParticleModules {
     for (const refusal of await checkParticleImage(bufferSource(image), image.length, { platform: this.platform })) failed |= validationFlagOf(refusal.field);
     if (refusalsFromDevice(info, shipped, 'the module').length > 0) failed |= VALIDATION_FLAG.dependencies;
     // Device OS lists a user part's suffix SHA-256 as `u`: the bytes in flash, whatever they are.
-    const sha = suffixShaRange(size);
-    const sha256 = info.moduleFunction === MODULE_FUNCTION.userPart && sha.offset >= 0 ? image.subarray(sha.offset, sha.offset + sha.length).toString('hex') : undefined;
+    const sha256 = await userPartSha256(info, bufferSource(image), size);
     return { slotBytes: slot.end - slot.start, checked: ALL_CHECKS, passed: ALL_CHECKS & ~failed, ...(sha256 ? { sha256 } : {}), module: listedModule(info) };
   }
 }

@@ -10,6 +10,7 @@
  *
  * The file is (end - start) bytes of module followed by a big-endian IEEE CRC-32 of them.
  */
+import type { ByteSource } from '../../image/firmware-file.js';
 
 // The calculator alone: the package's index loads all of its ~30 CRC variants at every start.
 
@@ -27,9 +28,14 @@ export const CRC_TRAILER_BYTES = 4;
 const SUFFIX_SHA_FROM_END = 2 + 32;
 const SUFFIX_SHA_BYTES = 32;
 
-/** Where, in a module `moduleBytes` long (CRC included), its suffix's SHA-256 lies. */
-export function suffixShaRange(moduleBytes: number): { offset: number; length: number } {
-  return { offset: moduleBytes - CRC_TRAILER_BYTES - SUFFIX_SHA_FROM_END, length: SUFFIX_SHA_BYTES };
+/**
+ * A user part's suffix SHA-256 in hex, as Device OS lists it (`u`), read from a module
+ * `moduleBytes` long (CRC included); undefined for other modules and for one too short to hold it.
+ */
+export async function userPartSha256(info: ModuleInfo, read: ByteSource, moduleBytes: number): Promise<string | undefined> {
+  const offset = moduleBytes - CRC_TRAILER_BYTES - SUFFIX_SHA_FROM_END;
+  if (info.moduleFunction !== MODULE_FUNCTION.userPart || offset < 0) return undefined;
+  return (await read(offset, SUFFIX_SHA_BYTES)).toString('hex');
 }
 /** Larger than any module slot on these devices (1 MB of flash); bigger means garbage. */
 export const MAX_MODULE_BYTES = 0x100000;

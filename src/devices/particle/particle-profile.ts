@@ -21,7 +21,7 @@ import { checkImageWithDevice, verifyModuleInstalled } from './device-modules.js
 import { InputError, TransferError } from '../../errors.js';
 import { CANCEL_SEQUENCE } from '../../protocol/control-bytes.js';
 import { checkParticleImage } from './module-checks.js';
-import { describeModule, MODULE_FUNCTION, MODULE_INFO_HEAD_BYTES, parseModuleInfo, suffixShaRange } from './module-info.js';
+import { describeModule, MODULE_INFO_HEAD_BYTES, parseModuleInfo, userPartSha256 } from './module-info.js';
 
 /** Device OS 0.5–1.0 may wait up to 30 s for the application to allow the update, and erasing takes seconds. */
 export const HEADER_ACK_TIMEOUT_MS = 35_000;
@@ -108,9 +108,7 @@ export const particleProfile: DeviceProfile = {
   async verifyInstalled(session: DeviceSession, image: FirmwareFile): Promise<string> {
     const info = parseModuleInfo(await image.read(0, MODULE_INFO_HEAD_BYTES));
     if (!info) throw new TransferError('VERIFY_FAILED', `${image.name} has no module header, so there is nothing to look for on the device.`, { phase: 'verify' });
-    const sha = info.moduleFunction === MODULE_FUNCTION.userPart ? suffixShaRange(image.size) : undefined;
-    const imageSha256 = sha && sha.offset >= 0 ? Buffer.from(await image.read(sha.offset, sha.length)).toString('hex') : undefined;
-    return verifyModuleInstalled(session, info, image.name, imageSha256);
+    return verifyModuleInstalled(session, info, image.name, await userPartSha256(info, image.read.bind(image), image.size));
   },
 
   cannotVerify(port): string | undefined {
