@@ -10,9 +10,9 @@
  * Never shorter than MIN_DEADLINE_MS (a receiver whose answers take 300 ms is never sent
  * copies it does not need; a copy sent early costs time, never correctness: duplicates are
  * answered, and the owed-answer wait keeps answers from being read one block late), never
- * longer than the configured timeout (--timeout), doubled at
- * each attempt of the same block, and the configured timeout itself until the first answer
- * has been seen (the first data block waits as long as before).
+ * longer than the configured timeout (--timeout), doubled at each attempt of the same block,
+ * and the configured timeout itself until the first answer has been seen (the first data
+ * block waits as long as before).
  */
 
 /** The shortest wait for an answer, whatever the line showed: jitter, a flash write that takes a moment longer. */
@@ -48,8 +48,7 @@ export class AnswerDeadline {
   /** How long to wait for the answer to a block's `attempt`-th copy (0 for the first), at most `limitMs`. */
   forAttempt(attempt: number, limitMs: number): number {
     if (this.samples < SAMPLES_BEFORE_LEARNT) return limitMs;
-    const learnt = Math.max(MIN_DEADLINE_MS, 2 * this.smoothedMs + 4 * this.variationMs);
-    return Math.min(limitMs, learnt * 2 ** attempt);
+    return Math.min(limitMs, Math.max(MIN_DEADLINE_MS, this.learntMs()) * 2 ** attempt);
   }
 
   /**
@@ -58,16 +57,21 @@ export class AnswerDeadline {
    * crossing the line (`transitMs`) when the first answer left. `owed`: a copy went unanswered
    * (sent again after a timeout), so its answer may still come, late: the line must then stay
    * quiet as long as an answer is waited for before a copy is sent (the learnt deadline), and a
-   * second at least (MIN_OWED_QUIET_MS). A shorter window was beaten by a receiver slowed down with the rest of a
-   * loaded machine: its answer came after the window and was taken for the next block's, and
-   * that block's NAK for the first EOT's (a false success, once in a loaded suite).
+   * second at least (MIN_OWED_QUIET_MS). A shorter window was beaten by a receiver slowed down
+   * with the rest of a loaded machine: its answer came after the window and was taken for the
+   * next block's, and that block's NAK for the first EOT's (a false success, once in a loaded suite).
    */
   otherAnswersMs(transitMs: number, owed: boolean, limitMs: number): number {
     // The answer times seen include the line's transit; before any, the line rate is all there is (on USB it overstates).
     const usual = this.samples > 0 ? Math.max(DUPLICATE_ANSWER_MS, 2 * this.smoothedMs) : DUPLICATE_ANSWER_MS + transitMs;
     if (!owed) return usual;
     // Never longer than a copy's own wait (--timeout): the receiver's timeout is set against that.
-    const learnt = this.samples > 0 ? 2 * this.smoothedMs + 4 * this.variationMs : 0;
+    const learnt = this.samples > 0 ? this.learntMs() : 0;
     return Math.max(usual, Math.min(limitMs, Math.max(MIN_OWED_QUIET_MS, learnt)));
+  }
+
+  /** How long an answer may take, from those seen: twice the usual time and four times its variation. */
+  private learntMs(): number {
+    return 2 * this.smoothedMs + 4 * this.variationMs;
   }
 }

@@ -5,7 +5,7 @@
  * A framer decides which frames to send in which order; the core decides how one is
  * exchanged. It knows nothing of serial ports: any duplex byte stream will do.
  */
-import { performance as loopClock } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { CancelledError, DisconnectedError, type ReceiverState, SerialFlashError, TransferError, type TransferCode } from '../errors.js';
 import type { BlockSize, Checksum } from './blocks.js';
@@ -241,7 +241,7 @@ export class BlockExchange {
 
   /**
    * A data block: its answer is awaited as long as earlier blocks' answers suggest, so a lost
-   * ACK costs about a second rather than the receiver's own timeout (answer-deadline.ts).
+   * ACK costs about one and a half seconds rather than the receiver's own timeout (answer-deadline.ts).
    */
   async sendDataBlock(frame: Buffer): Promise<void> {
     await this.sendBlock(frame, this.timing.responseTimeoutMs, { learnt: this.answerDeadline });
@@ -309,7 +309,7 @@ export class BlockExchange {
     const withinMs = this.answerDeadline.otherAnswersMs(frameBytes * this.timing.msPerByte, owedWithinMs !== undefined, owedWithinMs ?? 0);
     for (let left = most, lateWaits = 0; left > 0; ) {
       const startedAt = performance.now();
-      const loopBefore = loopClock.eventLoopUtilization();
+      const loopBefore = performance.eventLoopUtilization();
       if ((await this.readAnswer(withinMs)) !== 'timeout') {
         left--;
         continue;
@@ -317,7 +317,7 @@ export class BlockExchange {
       // A wait that ended late, or that the event loop spent mostly on other work, was a busy
       // event loop, not a quiet line: an expired timer runs before the bytes that came meanwhile
       // are read. Wait again while the loop keeps up.
-      const busy = loopClock.eventLoopUtilization(loopBefore).utilization > BUSY_LOOP_SHARE;
+      const busy = performance.eventLoopUtilization(loopBefore).utilization > BUSY_LOOP_SHARE;
       if ((performance.now() - startedAt <= withinMs + LATE_TIMER_MS && !busy) || ++lateWaits > MAX_LATE_WAITS) return;
     }
   }
