@@ -146,7 +146,8 @@ export function refuseUnknownSettings(
   const variables = Object.keys(env)
     .filter((variable) => variable.startsWith(`${ENV_PREFIX}_`))
     .map((variable) => ({ variable, name: variable.slice(ENV_PREFIX.length + 1).toLowerCase().replaceAll('_', '-') }));
-  const isSwitch = (name: string) => [...switches].some((option) => kebab(option) === kebab(name));
+  const switchOptions = new Set([...switches].map(kebab));
+  const isSwitch = (name: string) => switchOptions.has(kebab(name));
   // A switch set to anything but true or false would be read as false: SERIAL_FLASH_VERIFY=1
   // must not quietly mean "do not verify".
   for (const [key, value] of Object.entries(config.values)) {

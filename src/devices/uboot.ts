@@ -23,6 +23,7 @@ const CRC32_ANSWER = /crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})\r?\
 const AUTOBOOT_COUNTDOWN = /Hit any key to stop autoboot/;
 const START_OR_COUNTDOWN = new RegExp(`${START_ADDRESS.source}|${AUTOBOOT_COUNTDOWN.source}`, 'i');
 const LOAD_ENDED_OR_COUNTDOWN = new RegExp(`${LOAD_ENDED.source}|${AUTOBOOT_COUNTDOWN.source}`, 'i');
+const PROMPT_OR_COUNTDOWN = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
 /** Keys pressed for a prompt after the transfer: one may be lost while the board is still restarting. */
 const PROMPT_KEYS = 3;
 /** How a load that did not complete ends on U-Boot's console (after "Cancelled", "Timed out"…). */
@@ -217,17 +218,16 @@ async function readToPrompt(
   firstWaitMs: number,
   { keyWhenQuiet }: { keyWhenQuiet: boolean },
 ): Promise<{ text: string; atPrompt: boolean }> {
-  const promptOrCountdown = new RegExp(`${UBOOT_PROMPT.source}|${AUTOBOOT_COUNTDOWN.source}`);
   const isPrompt = (answer: WaitResult) => answer.match !== undefined && !AUTOBOOT_COUNTDOWN.test(answer.match[0]);
   const counting = seen.match(AUTOBOOT_COUNTDOWN);
-  let answer: WaitResult = counting ? { match: counting, text: '' } : await waitForText(session, promptOrCountdown, firstWaitMs);
+  let answer: WaitResult = counting ? { match: counting, text: '' } : await waitForText(session, PROMPT_OR_COUNTDOWN, firstWaitMs);
   let text = seen + answer.text;
   if (!answer.match && !keyWhenQuiet) return { text, atPrompt: false };
   for (let key = 0; key < PROMPT_KEYS && !isPrompt(answer); key++) {
     session.onStep(AUTOBOOT_COUNTDOWN.test(text) ? 'the board restarted: pressing Ctrl-C to stop its autoboot' : 'no word from U-Boot after the transfer: pressing Ctrl-C for its prompt');
     await session.write(WAKE_KEY);
     // A countdown that began after our key (it came while the board was restarting) needs another.
-    answer = await waitForText(session, promptOrCountdown, PROMPT_TIMEOUT_MS);
+    answer = await waitForText(session, PROMPT_OR_COUNTDOWN, PROMPT_TIMEOUT_MS);
     text += answer.text;
     if (!answer.match) break;
   }

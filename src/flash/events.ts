@@ -48,7 +48,7 @@ export interface FlashResult {
    * or with `--verify` what the restarted device says it installed and the seconds that took.
    */
   verified?: Verification | { installed: string; seconds: number };
-  /** What the checks refused and --force sent anyway (absent when nothing was). */
+  /** What the checks, then the device's own answer, refused and --force sent anyway (absent when nothing was). */
   forced?: ImageRefusal[];
 }
 

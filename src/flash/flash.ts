@@ -8,7 +8,7 @@ import { chooseTarget, recognise, type TargetChoice } from '../devices/registry.
 import type { DeviceProfile, DeviceSession, TargetRequest } from '../devices/profile.js';
 import { asSerialFlashError, imageRefusedError, InputError, PortError } from '../errors.js';
 import { formatAddress } from '../image/address.js';
-import { openFirmwareFile, refusalFinding, type FirmwareFile, type ImageRefusal } from '../image/firmware-file.js';
+import { forcedWarning, openFirmwareFile, type FirmwareFile, type ImageRefusal } from '../image/firmware-file.js';
 import type { BlockSize } from '../protocol/blocks.js';
 import { DEFAULT_TIMING, FileSender, type ReceiverDialect, type SenderEvent, type SenderOptions } from '../protocol/file-sender.js';
 import { PROTOCOL_NAMES, PROTOCOLS, type ProtocolName } from '../protocol/protocols.js';
@@ -161,7 +161,7 @@ async function execute(options: FlashOptions, image: FirmwareFile, prepared: Pre
   const { profile } = choice;
   const started = performance.now();
   const timeScale = options.timeScale ?? 1;
-  if (plan.forced) emit({ type: 'warning', message: `sending ${image.name} although the checks refused it (--force): ${plan.forced.map(refusalFinding).join('; ')}.` });
+  if (plan.forced) emit({ type: 'warning', message: forcedWarning(image.name, 'the checks refused it', plan.forced) });
   const sessionOptions: SessionOptions = {
     port: plan.port,
     baudRate: options.baudRate ?? DEFAULT_BAUD_RATE,

@@ -56,6 +56,11 @@ export function refusalFinding(refusal: ImageRefusal): string {
   return advice > 0 ? refusal.message.slice(0, advice) : refusal.message.replace(/\.$/, '');
 }
 
+/** What the user is told when --force sends an image that `refusedIt` ("the checks refused it"). */
+export function forcedWarning(imageName: string, refusedIt: string, refusals: readonly ImageRefusal[]): string {
+  return `sending ${imageName} although ${refusedIt} (--force): ${refusals.map(refusalFinding).join('; ')}.`;
+}
+
 export interface FirmwareFile {
   path: string;
   /** Base name, as sent in the YMODEM header and shown in messages. */
@@ -152,7 +157,7 @@ class MemoryFirmware implements FirmwareFile {
     } catch {
       now = undefined; // removed: not the version that was read either
     }
-    if (!now || now.ino !== this.version.ino || now.dev !== this.version.dev || !sameVersion(this.version, now)) {
+    if (!now || !sameVersion(this.version, now)) {
       throw fileChanged(this.path, this.name, 'sent');
     }
   }
@@ -170,8 +175,9 @@ function fileChanged(path: string, name: string, doing: 'read' | 'sent'): Transf
   );
 }
 
+/** The same file (not one put in its place) with the same contents, as far as its times tell. */
 function sameVersion(a: Stats, b: Stats): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 function checkReadRange(offset: number, length: number): void {

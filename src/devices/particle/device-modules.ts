@@ -12,7 +12,7 @@
  * the platform is checked whenever there is an answer, dependencies whenever modules are listed.
  */
 import { imageRefusedError, TransferError } from '../../errors.js';
-import { refusalFinding, type ImageRefusal } from '../../image/firmware-file.js';
+import { forcedWarning, type ImageRefusal } from '../../image/firmware-file.js';
 import { waitForText } from '../console.js';
 import type { DeviceSession } from '../profile.js';
 import { platformById, withArticle } from '../platforms.js';
@@ -156,7 +156,7 @@ export async function checkImageWithDevice(
   const refusals = refusalsFromDevice(image, device, imageName);
   if (refusals.length === 0) return device;
   if (options.force) {
-    session.onForced(refusals, `sending ${imageName} although the device's answer refuses it (--force): ${refusals.map(refusalFinding).join('; ')}.`);
+    session.onForced(refusals, forcedWarning(imageName, "the device's answer refuses it", refusals));
     return device;
   }
   if (options.signalled) await session.write('x');
